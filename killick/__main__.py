@@ -1,0 +1,3 @@
+from killick.cli import main
+
+main()

@@ -1,0 +1,278 @@
+"""The ``killick`` command: serve, migrate, assets, keys, configuration, local development."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import select
+from stellar_sdk import Keypair
+
+from killick.assets import (
+    AMOUNT_FIELDS,
+    FLAG_FIELDS,
+    AssetError,
+    create_asset,
+    find_asset,
+    update_asset,
+)
+from killick.context import Context
+from killick.local_env import ensure_local_env
+from killick.migrate import migrate
+from killick.models import Asset
+from killick.settings import ConfigError, Settings, load_settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        raise click.ClickException(f"configuration error:\n{error}") from None
+
+
+def _run(work: Callable[[Context], Awaitable[T]]) -> T:
+    """Run ``work`` with a context on the configured database, then close it."""
+
+    async def runner() -> T:
+        context = Context.build(_settings())
+        try:
+            return await work(context)
+        finally:
+            await context.engine.dispose()
+
+    return asyncio.run(runner())
+
+
+@click.group()
+@click.version_option(package_name="killick")
+def main() -> None:
+    """Killick, a Stellar anchor server."""
+
+
+# -- serving -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the HTTP server (SEP endpoints) with uvicorn."""
+    import uvicorn
+
+    _settings()  # refuse to start on a wrong setting, with one clear line
+    uvicorn.run(
+        "killick.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    settings = _settings()
+    asyncio.run(migrate(settings.DATABASE_URL))
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--env-file", default=".env", show_default=True, type=click.Path(dir_okay=False))
+def dev(host: str, port: int, env_file: str) -> None:
+    """Run Killick locally on its embedded defaults: writes .env once, migrates, serves."""
+    if ensure_local_env(Path(env_file)):
+        click.echo(f"wrote {env_file} with fresh local secrets (LOCAL_MODE=1)")
+    settings = _settings()
+    asyncio.run(migrate(settings.DATABASE_URL))
+    _run(_ensure_demo_asset)
+    click.echo(f"Killick:       http://localhost:{port}")
+    click.echo(f"stellar.toml:  http://localhost:{port}/.well-known/stellar.toml")
+    click.echo(f"API docs:      http://localhost:{port}/docs")
+    import uvicorn
+
+    uvicorn.run("killick.app:create_app_from_env", factory=True, host=host, port=port)
+
+
+async def _ensure_demo_asset(context: Context) -> None:
+    async with context.sessions() as session:
+        if await session.scalar(select(Asset.id).limit(1)) is not None:
+            return
+        issuer = Keypair.random()
+        distribution = Keypair.random()
+        await create_asset(
+            session,
+            context.cipher,
+            code="DEMO",
+            issuer=issuer.public_key,
+            distribution_seed=distribution.secret,
+            sep6_enabled=True,
+            deposit_fee_fixed=Decimal("1"),
+            withdrawal_fee_fixed=Decimal("1"),
+            deposit_max_amount=Decimal("10000"),
+            withdrawal_max_amount=Decimal("10000"),
+        )
+        await session.commit()
+    click.echo("added the demo asset DEMO (see `killick asset list`)")
+
+
+# -- configuration and keys -------------------------------------------------------------------
+
+
+@main.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("check")
+def config_check() -> None:
+    """Validate every setting without starting anything."""
+    settings = _settings()
+    click.echo(f"configuration is valid (active: {', '.join(settings.ACTIVE_SEPS)})")
+
+
+@main.group()
+def keys() -> None:
+    """Stellar keys and the encryption of stored seeds."""
+
+
+@keys.command("new")
+def keys_new() -> None:
+    """Print a new random Stellar keypair (for SIGNING_SEED or a distribution account)."""
+    keypair = Keypair.random()
+    click.echo(f"public key: {keypair.public_key}")
+    click.echo(f"secret:     {keypair.secret}")
+
+
+@keys.command("reencrypt")
+def keys_reencrypt() -> None:
+    """Re-encrypt every stored seed with the first key of ENCRYPTION_KEYS (key rotation)."""
+
+    async def work(context: Context) -> int:
+        async with context.sessions() as session:
+            assets = (await session.scalars(select(Asset))).all()
+            count = 0
+            for asset in assets:
+                if asset.distribution_seed_encrypted:
+                    asset.distribution_seed_encrypted = context.cipher.rotate(
+                        asset.distribution_seed_encrypted
+                    )
+                    count += 1
+            await session.commit()
+            return count
+
+    click.echo(f"re-encrypted {_run(work)} seed(s) with the newest key")
+
+
+# -- assets -------------------------------------------------------------------------------------
+
+
+def _asset_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The editable asset settings as options; omitted ones stay unchanged."""
+    for flag in reversed(FLAG_FIELDS):
+        name = flag.replace("_", "-")
+        func = click.option(f"--{name}/--no-{name}", flag, default=None)(func)
+    for field in reversed(AMOUNT_FIELDS):
+        func = click.option(f"--{field.replace('_', '-')}", field, default=None)(func)
+    func = click.option("--significant-decimals", type=int, default=None)(func)
+    func = click.option("--symbol", default=None)(func)
+    func = click.option("--name", default=None)(func)
+    func = click.option(
+        "--distribution-seed",
+        envvar="DISTRIBUTION_SEED",
+        default=None,
+        help="The distribution account's secret (or env DISTRIBUTION_SEED); stored encrypted.",
+    )(func)
+    func = click.option("--distribution-account", default=None)(func)
+    return func
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+@main.group()
+def asset() -> None:
+    """Manage the Stellar assets the anchor serves."""
+
+
+@asset.command("add")
+@click.argument("code")
+@click.option("--issuer", required=True, help="The issuing account (G...).")
+@_asset_options
+def asset_add(code: str, issuer: str, **values: Any) -> None:
+    """Add an asset (use --sep6-enabled to serve it over SEP-6)."""
+
+    async def work(context: Context) -> Asset:
+        async with context.sessions() as session:
+            created = await create_asset(
+                session, context.cipher, code=code, issuer=issuer, **_given(values)
+            )
+            await session.commit()
+            return created
+
+    try:
+        created = _run(work)
+    except AssetError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"added {created.code} issued by {created.issuer}")
+
+
+@asset.command("update")
+@click.argument("code")
+@click.option("--issuer", default=None, help="Needed when two assets share the code.")
+@_asset_options
+def asset_update(code: str, issuer: str | None, **values: Any) -> None:
+    """Change an asset's settings; options not given stay as they are."""
+
+    async def work(context: Context) -> Asset:
+        async with context.sessions() as session:
+            found = await find_asset(session, code, issuer)
+            await update_asset(session, context.cipher, found, **_given(values))
+            await session.commit()
+            return found
+
+    try:
+        updated = _run(work)
+    except AssetError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"updated {updated.code} issued by {updated.issuer}")
+
+
+@asset.command("list")
+def asset_list() -> None:
+    """List assets with their SEP flags, fees and limits (never seeds)."""
+
+    async def work(context: Context) -> list[Asset]:
+        async with context.sessions() as session:
+            return list((await session.scalars(select(Asset).order_by(Asset.code))).all())
+
+    assets = _run(work)
+    if not assets:
+        click.echo("no assets; add one with `killick asset add CODE --issuer G...`")
+        return
+    for item in assets:
+        flags = ",".join(f.removesuffix("_enabled") for f in FLAG_FIELDS if getattr(item, f))
+        fees = " ".join(
+            f"{f}={getattr(item, f)}" for f in AMOUNT_FIELDS if getattr(item, f) is not None
+        )
+        click.echo(
+            f"{item.code}:{item.issuer} distribution={item.distribution_account or '-'} "
+            f"decimals={item.significant_decimals} [{flags}] {fees}".rstrip()
+        )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

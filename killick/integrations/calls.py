@@ -1,0 +1,20 @@
+"""Calling a hook: await it if it is async, else run it in a worker thread."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from anyio import to_thread
+
+
+async def call_hook(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call an anchor hook without ever blocking the event loop on its I/O."""
+    if inspect.iscoroutinefunction(func):
+        return await func(*args, **kwargs)
+    result = await to_thread.run_sync(functools.partial(func, *args, **kwargs))
+    if inspect.isawaitable(result):
+        result = await result
+    return result

@@ -1,0 +1,164 @@
+"""Settings: every option Killick reads, its environment name, default and validation.
+
+Names follow the SEP-6 guide that django-polaris users know (``ACTIVE_SEPS``,
+``HOST_URL``, ``LOCAL_MODE``, ``SIGNING_SEED``, ...). Values come from the environment
+and from a ``.env`` file in the working directory; the environment wins.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from stellar_sdk import Keypair, Network
+from stellar_sdk.exceptions import Ed25519SecretSeedInvalidError
+
+KNOWN_SEPS = ("sep-1", "sep-6", "sep-10", "sep-12", "sep-38")
+MIN_JWT_KEY_LENGTH = 32
+DEFAULT_DATABASE_URL = "sqlite:///killick.db"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable and what to do."""
+
+
+class Settings(BaseSettings):
+    """All of Killick's configuration. See docs/configuration.md for each option."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=True,
+        frozen=True,
+    )
+
+    ACTIVE_SEPS: Annotated[tuple[str, ...], NoDecode] = ("sep-1", "sep-10", "sep-6", "sep-12")
+    HOST_URL: str = "http://localhost:8000"
+    LOCAL_MODE: bool = False
+    ENABLE_SEP_0023: bool = False
+    SIGNING_SEED: SecretStr
+    SERVER_JWT_KEY: SecretStr
+    ENCRYPTION_KEYS: SecretStr | None = None
+    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    HORIZON_URI: str = "https://horizon-testnet.stellar.org"
+    STELLAR_NETWORK_PASSPHRASE: str = Network.TESTNET_NETWORK_PASSPHRASE
+    INTEGRATIONS: str | None = None
+    CONFIG_RECHECK_SECONDS: float = Field(default=2.0, ge=0, le=3600)
+
+    @field_validator("ACTIVE_SEPS", mode="before")
+    @classmethod
+    def _split_seps(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("ACTIVE_SEPS")
+    @classmethod
+    def _known_seps(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [sep for sep in value if sep not in KNOWN_SEPS]
+        if unknown:
+            raise ValueError(f"unknown SEP {unknown[0]!r}; choose from {', '.join(KNOWN_SEPS)}")
+        return tuple(dict.fromkeys(value))
+
+    @field_validator("SIGNING_SEED")
+    @classmethod
+    def _valid_seed(cls, value: SecretStr) -> SecretStr:
+        try:
+            Keypair.from_secret(value.get_secret_value())
+        except (Ed25519SecretSeedInvalidError, ValueError):
+            raise ValueError(
+                "not a valid Stellar secret seed (S...); make one with `killick keys new`"
+            ) from None
+        return value
+
+    @field_validator("SERVER_JWT_KEY")
+    @classmethod
+    def _long_jwt_key(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < MIN_JWT_KEY_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_JWT_KEY_LENGTH} characters of random text "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        return value
+
+    @field_validator("ENCRYPTION_KEYS")
+    @classmethod
+    def _long_encryption_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        keys = [k.strip() for k in value.get_secret_value().split(",")]
+        if not keys or any(len(k) < MIN_JWT_KEY_LENGTH for k in keys):
+            raise ValueError(
+                f"a comma-separated list of keys, each at least {MIN_JWT_KEY_LENGTH} characters"
+            )
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host/db")
+        return value
+
+    @field_validator("HOST_URL", "HORIZON_URI")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL, e.g. https://anchor.example.com")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _https_unless_local(self) -> Settings:
+        if not self.LOCAL_MODE:
+            for name in ("HOST_URL", "HORIZON_URI"):
+                if urlsplit(getattr(self, name)).scheme != "https":
+                    raise ValueError(f"{name}: must use https unless LOCAL_MODE=1")
+        return self
+
+    # Derived values, computed once per process.
+
+    @cached_property
+    def signing_keypair(self) -> Keypair:
+        return Keypair.from_secret(self.SIGNING_SEED.get_secret_value())
+
+    @cached_property
+    def host(self) -> str:
+        """The host (and port, if any) of HOST_URL: the SEP-10 home domain by default."""
+        return urlsplit(self.HOST_URL).netloc
+
+    def sep_active(self, sep: str) -> bool:
+        return sep in self.ACTIVE_SEPS
+
+    def encryption_secrets(self) -> list[str]:
+        """Keys for seeds at rest, newest first. Without ENCRYPTION_KEYS, SERVER_JWT_KEY."""
+        if self.ENCRYPTION_KEYS is None:
+            return [self.SERVER_JWT_KEY.get_secret_value()]
+        return [k.strip() for k in self.ENCRYPTION_KEYS.get_secret_value().split(",")]
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per wrong variable, naming it, never echoing its (possibly secret) value."""
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(p) for p in item["loc"]) or "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is required but not set (environment or .env)"
+        if ": " in message and message.split(": ", 1)[0].isupper():
+            name, message = message.split(": ", 1)
+        lines.append(f"{name}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and .env, raising ConfigError on a wrong value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error)) from None
