@@ -1,0 +1,52 @@
+"""Server-sent events the way Horizon sends them.
+
+A stream opens with `retry:` and a `"hello"` message, then sends each record as
+`id: <paging_token>` + `data: <json>`, waking up whenever a ledger closes. Comment lines keep
+idle connections alive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .network import SandboxNetwork
+
+STREAM_BATCH = 200
+
+Fetch = Callable[[int | None], list[dict[str, Any]]]
+"""Records strictly after a cursor, oldest first, at most STREAM_BATCH of them."""
+
+
+def sse_message(data: Any, event_id: str | None = None) -> str:
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.append(f"data: {json.dumps(data, separators=(',', ':'))}")
+    return "\n".join(lines) + "\n\n"
+
+
+async def event_stream(
+    network: SandboxNetwork, fetch: Fetch, cursor: int | None
+) -> AsyncIterator[str]:
+    """Yield SSE text for records after `cursor`, following new ledgers until closed."""
+    close_after = network.faults.stream_close_after
+    sent = 0
+    yield 'retry: 1000\nevent: open\ndata: "hello"\n\n'
+    while not network.closing:
+        seen_ledger = network.latest_ledger.sequence
+        batch = fetch(cursor)
+        for record in batch:
+            token = record["paging_token"]
+            yield sse_message(record, token)
+            cursor = int(token)
+            sent += 1
+            if close_after is not None and sent >= close_after:
+                return
+        if len(batch) >= STREAM_BATCH:
+            continue
+        await network.wait_for_ledger(network.config.keepalive_seconds)
+        if network.latest_ledger.sequence == seen_ledger and not network.closing:
+            yield ": keep-alive\n\n"

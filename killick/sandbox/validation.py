@@ -1,0 +1,249 @@
+"""Checks a transaction must pass to enter a ledger (stellar-core's checkValid, simplified).
+
+The same checks run at submit time (against the current state plus what is already queued)
+and again at apply time (against the state the ledger is being built on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stellar_sdk import Asset, xdr
+from stellar_sdk.operation import (
+    AccountMerge,
+    AllowTrust,
+    BumpSequence,
+    ChangeTrust,
+    ClaimClaimableBalance,
+    CreateAccount,
+    ManageData,
+    Operation,
+    Payment,
+    SetOptions,
+    SetTrustLineFlags,
+)
+
+from . import results
+from .envelope import ParsedTransaction
+from .results import OpOutcome
+from .signatures import SignatureChecker, account_signers
+from .state import ALL_ACCOUNT_FLAGS, AccountView
+
+LOW, MEDIUM, HIGH = "low", "medium", "high"
+
+_LOW_THRESHOLD_OPS = (
+    AllowTrust,
+    SetTrustLineFlags,
+    BumpSequence,
+    ClaimClaimableBalance,
+)
+
+_CA, _PAY, _CT = xdr.CreateAccountResultCode, xdr.PaymentResultCode, xdr.ChangeTrustResultCode
+_SO, _MD, _OT = xdr.SetOptionsResultCode, xdr.ManageDataResultCode, xdr.OperationType
+
+
+@dataclass
+class Rejection:
+    """Why a transaction cannot enter the ledger; it is not applied and costs nothing."""
+
+    tx_code: str
+    op_outcomes: list[OpOutcome] | None = None
+
+    @property
+    def op_codes(self) -> list[str] | None:
+        if self.op_outcomes is None:
+            return None
+        return [o.code for o in self.op_outcomes]
+
+
+@dataclass
+class LedgerContext:
+    """What the checks judge against: the ledger the transaction would land in."""
+
+    ledger_sequence: int
+    close_time: int
+    base_fee: int
+    base_reserve: int
+
+
+def threshold_level(op: Operation) -> str:
+    """Which of the source account's thresholds an operation needs."""
+    if isinstance(op, SetOptions):
+        changes_auth = (
+            op.master_weight is not None
+            or op.low_threshold is not None
+            or op.med_threshold is not None
+            or op.high_threshold is not None
+            or op.signer is not None
+        )
+        return HIGH if changes_auth else MEDIUM
+    if isinstance(op, AccountMerge):
+        return HIGH
+    if isinstance(op, _LOW_THRESHOLD_OPS):
+        return LOW
+    return MEDIUM
+
+
+def required_fee(ptx: ParsedTransaction, base_fee: int) -> int:
+    """What the sandbox charges: base fee per operation (no surge pricing yet)."""
+    return base_fee * len(ptx.operations)
+
+
+def check_transaction(
+    ptx: ParsedTransaction,
+    accounts: AccountView,
+    ctx: LedgerContext,
+    *,
+    sequence_offset: int = 0,
+    fees_already_queued: int = 0,
+) -> Rejection | None:
+    """Run the ledger-entry checks; None means the transaction may be applied.
+
+    `sequence_offset` and `fees_already_queued` account for earlier transactions from the
+    same source that are queued for the same ledger.
+    """
+    tx = ptx.tx
+    if not ptx.operations:
+        return Rejection("tx_missing_operation")
+    unsupported = _unsupported_preconditions(ptx)
+    if unsupported:
+        return Rejection("tx_not_supported")
+    timing = _check_bounds(ptx, ctx)
+    if timing:
+        return Rejection(timing)
+    if ptx.max_fee < required_fee(ptx, ctx.base_fee):
+        return Rejection("tx_insufficient_fee")
+    source = accounts.peek(ptx.source_id)
+    if source is None:
+        return Rejection("tx_no_source_account")
+    if tx.sequence != source.sequence + 1 + sequence_offset:
+        return Rejection("tx_bad_seq")
+    checker = SignatureChecker(ptx.hash, list(ptx.envelope.signatures))
+    if not checker.check(account_signers(source), source.low_threshold):
+        return Rejection("tx_bad_auth")
+    if source.available_balance(ctx.base_reserve) - fees_already_queued < ptx.max_fee:
+        return Rejection("tx_insufficient_balance")
+    outcomes: list[OpOutcome] = [_success(op) for op in ptx.operations]
+    for index, op in enumerate(ptx.operations):
+        failure = _check_op_auth(ptx, op, accounts, checker) or _check_op_shape(ptx, op)
+        if failure is not None:
+            outcomes[index] = failure
+            return Rejection("tx_failed", outcomes)
+    if not checker.all_used():
+        return Rejection("tx_bad_auth_extra")
+    return None
+
+
+def _unsupported_preconditions(ptx: ParsedTransaction) -> bool:
+    pre = ptx.tx.preconditions
+    if pre is None:
+        return False
+    return bool(
+        pre.min_sequence_number is not None
+        or pre.min_sequence_age
+        or pre.min_sequence_ledger_gap
+        or pre.extra_signers
+    )
+
+
+def _check_bounds(ptx: ParsedTransaction, ctx: LedgerContext) -> str | None:
+    pre = ptx.tx.preconditions
+    if pre is None:
+        return None
+    if pre.time_bounds is not None:
+        if pre.time_bounds.min_time and ctx.close_time < pre.time_bounds.min_time:
+            return "tx_too_early"
+        if pre.time_bounds.max_time and ctx.close_time > pre.time_bounds.max_time:
+            return "tx_too_late"
+    if pre.ledger_bounds is not None:
+        if ctx.ledger_sequence < pre.ledger_bounds.min_ledger:
+            return "tx_too_early"
+        if pre.ledger_bounds.max_ledger and ctx.ledger_sequence >= pre.ledger_bounds.max_ledger:
+            return "tx_too_late"
+    return None
+
+
+def _check_op_auth(
+    ptx: ParsedTransaction, op: Operation, accounts: AccountView, checker: SignatureChecker
+) -> OpOutcome | None:
+    source_id = ptx.op_source_id(op)
+    account = accounts.peek(source_id)
+    if account is None:
+        # An op whose source does not exist yet must at least be signed by that key.
+        if checker.check([(source_id, 1)], 1):
+            return None
+        return results.op_level_outcome(xdr.OperationResultCode.opBAD_AUTH)
+    level = threshold_level(op)
+    needed = {
+        LOW: account.low_threshold,
+        MEDIUM: account.med_threshold,
+        HIGH: account.high_threshold,
+    }[level]
+    if not checker.check(account_signers(account), needed):
+        return results.op_level_outcome(xdr.OperationResultCode.opBAD_AUTH)
+    return None
+
+
+def _success(op: Operation) -> OpOutcome:
+    op_type = op.to_xdr_object().body.type
+    success_codes = {
+        _OT.CREATE_ACCOUNT: _CA.CREATE_ACCOUNT_SUCCESS,
+        _OT.PAYMENT: _PAY.PAYMENT_SUCCESS,
+        _OT.CHANGE_TRUST: _CT.CHANGE_TRUST_SUCCESS,
+        _OT.SET_OPTIONS: _SO.SET_OPTIONS_SUCCESS,
+        _OT.MANAGE_DATA: _MD.MANAGE_DATA_SUCCESS,
+    }
+    if op_type in success_codes:
+        return results.inner_outcome(op_type, success_codes[op_type])
+    return results.not_supported()
+
+
+def _check_op_shape(ptx: ParsedTransaction, op: Operation) -> OpOutcome | None:
+    """stellar-core's doCheckValid: malformed operations are refused at submit time."""
+    source_id = ptx.op_source_id(op)
+    if isinstance(op, CreateAccount):
+        if op.destination == source_id:
+            return results.inner_outcome(_OT.CREATE_ACCOUNT, _CA.CREATE_ACCOUNT_MALFORMED)
+    elif isinstance(op, Payment):
+        if Operation.to_xdr_amount(op.amount) <= 0 or not _valid_asset(op.asset):
+            return results.inner_outcome(_OT.PAYMENT, _PAY.PAYMENT_MALFORMED)
+    elif isinstance(op, ChangeTrust):
+        asset = op.asset
+        if isinstance(asset, Asset) and (asset.is_native() or asset.issuer == source_id):
+            return results.inner_outcome(_OT.CHANGE_TRUST, _CT.CHANGE_TRUST_MALFORMED)
+    elif isinstance(op, SetOptions):
+        return _check_set_options_shape(op, source_id)
+    elif isinstance(op, ManageData):
+        name = op.data_name
+        if not name or not name.isprintable():
+            return results.inner_outcome(_OT.MANAGE_DATA, _MD.MANAGE_DATA_INVALID_NAME)
+    return None
+
+
+def _check_set_options_shape(op: SetOptions, source_id: str) -> OpOutcome | None:
+    def fail(code: xdr.SetOptionsResultCode) -> OpOutcome:
+        return results.inner_outcome(_OT.SET_OPTIONS, code)
+
+    set_flags = int(op.set_flags or 0)
+    clear_flags = int(op.clear_flags or 0)
+    if (set_flags | clear_flags) & ~ALL_ACCOUNT_FLAGS:
+        return fail(_SO.SET_OPTIONS_UNKNOWN_FLAG)
+    if set_flags & clear_flags:
+        return fail(_SO.SET_OPTIONS_BAD_FLAGS)
+    for value in (op.master_weight, op.low_threshold, op.med_threshold, op.high_threshold):
+        if value is not None and not 0 <= value <= 255:
+            return fail(_SO.SET_OPTIONS_THRESHOLD_OUT_OF_RANGE)
+    if op.signer is not None:
+        if op.signer.signer_key.encoded_signer_key == source_id:
+            return fail(_SO.SET_OPTIONS_BAD_SIGNER)
+        if not 0 <= op.signer.weight <= 255:
+            return fail(_SO.SET_OPTIONS_THRESHOLD_OUT_OF_RANGE)
+        if op.signer.signer_key.encoded_signer_key[0] not in "GTX":
+            return fail(_SO.SET_OPTIONS_BAD_SIGNER)
+    if op.home_domain is not None and not op.home_domain.isprintable():
+        return fail(_SO.SET_OPTIONS_INVALID_HOME_DOMAIN)
+    return None
+
+
+def _valid_asset(asset: Asset) -> bool:
+    return asset.is_native() or bool(asset.code and asset.code.isalnum())
