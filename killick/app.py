@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import killick
 from killick.context import Context
 from killick.cors import AllowAnyOrigin
+from killick.endpoints import MOUNTS
 from killick.errors import install_error_handlers
 from killick.integrations import load_integrations
 from killick.settings import Settings, load_settings
@@ -24,8 +25,12 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     owns_engine = engine is None
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        web_auth = getattr(app.state, "web_auth", None)
+        if web_auth is not None:
+            await web_auth.client_keys.close()
+        await context.close()
         if owns_engine:
             await context.engine.dispose()
 
@@ -43,6 +48,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         from killick.sep1 import router as sep1_router
 
         app.include_router(sep1_router)
+    if settings.sep_active("sep-10"):
+        from killick.sep10.routes import router as sep10_router
+
+        app.include_router(sep10_router, prefix=MOUNTS["sep-10"][0])
     return app
 
 

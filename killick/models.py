@@ -253,3 +253,25 @@ class ConfigVersion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsedChallenge(Base):
+    """SEP-10 challenges already exchanged for a token, kept until they expire.
+
+    In the database so that several server processes agree: one token per challenge.
+    """
+
+    __tablename__ = "sep10_used_challenge"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuthAccountMode(Base):
+    """Whether a classic account authenticates as shared (memo/muxed) or alone (S10-33)."""
+
+    __tablename__ = "sep10_account_mode"
+
+    account: Mapped[str] = mapped_column(String(56), primary_key=True)
+    shared: Mapped[bool] = mapped_column(Boolean)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -48,10 +48,32 @@ class Settings(BaseSettings):
     STELLAR_NETWORK_PASSPHRASE: str = Network.TESTNET_NETWORK_PASSPHRASE
     INTEGRATIONS: str | None = None
     CONFIG_RECHECK_SECONDS: float = Field(default=2.0, ge=0, le=3600)
+    HORIZON_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=300)
+
+    # SEP-10
+    SEP10_HOME_DOMAINS: Annotated[tuple[str, ...], NoDecode] = ()
+    SEP10_CHALLENGE_TIMEOUT: int = Field(default=900, ge=30, le=86400)
+    SEP10_JWT_LIFETIME: int = Field(default=86400, ge=60, le=30 * 86400)
+    SEP10_CLIENT_ATTRIBUTION_REQUIRED: bool = False
+    SEP10_CLIENT_ATTRIBUTION_ALLOWLIST: Annotated[tuple[str, ...], NoDecode] = ()
+    SEP10_CLIENT_ATTRIBUTION_DENYLIST: Annotated[tuple[str, ...], NoDecode] = ()
+    SEP10_CLIENT_DOMAIN_TIMEOUT: float = Field(default=3.0, gt=0, le=30)
 
     @field_validator("ACTIVE_SEPS", mode="before")
     @classmethod
     def _split_seps(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator(
+        "SEP10_HOME_DOMAINS",
+        "SEP10_CLIENT_ATTRIBUTION_ALLOWLIST",
+        "SEP10_CLIENT_ATTRIBUTION_DENYLIST",
+        mode="before",
+    )
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
         if isinstance(value, str):
             value = [part.strip().lower() for part in value.split(",") if part.strip()]
         return value
@@ -131,6 +153,11 @@ class Settings(BaseSettings):
     def host(self) -> str:
         """The host (and port, if any) of HOST_URL: the SEP-10 home domain by default."""
         return urlsplit(self.HOST_URL).netloc
+
+    @cached_property
+    def home_domains(self) -> tuple[str, ...]:
+        """SEP-10 home domains; the first is the default. HOST_URL's host when unset."""
+        return self.SEP10_HOME_DOMAINS or (self.host,)
 
     def sep_active(self, sep: str) -> bool:
         return sep in self.ACTIVE_SEPS
