@@ -79,6 +79,32 @@ def serve(host: str, port: int, workers: int) -> None:
     )
 
 
+@main.command()
+def worker() -> None:
+    """Run the background loops: pay deposits, watch withdrawals, deliver callbacks."""
+    import signal
+
+    from killick.integrations import load_integrations
+    from killick.workers import build_worker
+
+    settings = _settings()
+    load_integrations(settings.INTEGRATIONS)
+
+    async def run() -> None:
+        context = Context.build(settings)
+        runner = build_worker(context)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, runner.stop)
+        try:
+            await runner.run()
+        finally:
+            await context.close()
+            await context.engine.dispose()
+
+    asyncio.run(run())
+
+
 @main.command("migrate")
 def migrate_command() -> None:
     """Create or upgrade the database schema (safe to run again)."""

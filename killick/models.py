@@ -194,6 +194,8 @@ class Transaction(Base):
     # Work leases shared by worker processes.
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Withdrawals: when execute_outgoing_transaction last returned for this transaction.
+    outgoing_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __init__(self, **values: Any) -> None:
         # The id and times exist from construction: the first transition() and the
@@ -275,3 +277,106 @@ class AuthAccountMode(Base):
     account: Mapped[str] = mapped_column(String(56), primary_key=True)
     shared: Mapped[bool] = mapped_column(Boolean)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Submission(Base):
+    """A signed Stellar transaction that pays deposits, saved before it is submitted.
+
+    The never-pay-twice protocol: the envelope and its hash are committed before the
+    first submission, so after any crash or unclear answer Killick can look the hash up
+    instead of guessing. ``status``: ``pending`` (saved; maybe submitted), ``applied``
+    (in a ledger, successful or not: see ``successful``), ``abandoned`` (provably never
+    applicable: a ledger closed after ``max_time`` while the source's sequence stayed
+    below ``sequence``). ``plan`` maps each deposit id to what the envelope does for it.
+    """
+
+    __tablename__ = "stellar_submission"
+    __table_args__ = (Index("ix_stellar_submission_status", "status"),)
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fee_bump_hash: Mapped[str | None] = mapped_column(String(64))
+    source_account: Mapped[str] = mapped_column(String(56))
+    sequence: Mapped[str] = mapped_column(String(20))
+    max_time: Mapped[int] = mapped_column(BigInteger)
+    envelope_xdr: Mapped[str] = mapped_column(Text)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    successful: Mapped[bool | None] = mapped_column(Boolean)
+    result_codes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ledger: Mapped[int | None] = mapped_column(BigInteger)
+    submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChannelAccount(Base):
+    """A source account for payment envelopes, so several can be in flight at once.
+
+    Held under a lease; never reused while ``pending_hash`` names an unresolved
+    submission. A distribution account with no channels acts as its own channel
+    (``seed_encrypted`` empty: its seed is the asset's).
+    """
+
+    __tablename__ = "channel_account"
+
+    public_key: Mapped[str] = mapped_column(String(56), primary_key=True)
+    seed_encrypted: Mapped[str | None] = mapped_column(Text)
+    pending_hash: Mapped[str | None] = mapped_column(String(64))
+    last_sequence: Mapped[str | None] = mapped_column(String(20))
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:  # never includes the seed
+        return f"ChannelAccount({self.public_key})"
+
+
+class StellarCursor(Base):
+    """Where the observer of one receiving account is in its payment stream.
+
+    Advanced in the same database transaction as the matches it produced; held under a
+    lease so exactly one process observes an account at a time.
+    """
+
+    __tablename__ = "stellar_cursor"
+
+    account: Mapped[str] = mapped_column(String(56), primary_key=True)
+    cursor: Mapped[str] = mapped_column(String(32), default="now")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UnmatchedPayment(Base):
+    """An incoming payment no withdrawal could take: kept with every detail, never dropped."""
+
+    __tablename__ = "unmatched_payment"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    paging_token: Mapped[str] = mapped_column(String(32), unique=True)
+    account: Mapped[str] = mapped_column(String(69))
+    stellar_transaction_id: Mapped[str] = mapped_column(String(64))
+    from_address: Mapped[str] = mapped_column(String(69))
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    asset_code: Mapped[str | None] = mapped_column(String(12))
+    asset_issuer: Mapped[str | None] = mapped_column(String(56))
+    memo: Mapped[str | None] = mapped_column(String(128))
+    memo_type: Mapped[str | None] = mapped_column(String(8))
+    transaction_id: Mapped[str | None] = mapped_column(String(36))
+    reason: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WorkerHeartbeat(Base):
+    """Each worker loop's last beat: what /health and operators read."""
+
+    __tablename__ = "worker_heartbeat"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    loop: Mapped[str] = mapped_column(String(32), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -7,6 +7,7 @@ and from a ``.env`` file in the working directory; the environment wins.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cached_property
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -58,6 +59,16 @@ class Settings(BaseSettings):
     SEP10_CLIENT_ATTRIBUTION_ALLOWLIST: Annotated[tuple[str, ...], NoDecode] = ()
     SEP10_CLIENT_ATTRIBUTION_DENYLIST: Annotated[tuple[str, ...], NoDecode] = ()
     SEP10_CLIENT_DOMAIN_TIMEOUT: float = Field(default=3.0, gt=0, le=30)
+
+    # Workers
+    WORKER_POLL_SECONDS: float = Field(default=1.0, gt=0, le=60)
+    WORKER_LEASE_SECONDS: int = Field(default=60, ge=5, le=3600)
+    DEPOSIT_BATCH_SIZE: int = Field(default=100, ge=1, le=100)
+    SUBMISSION_TIME_BOUND_SECONDS: int = Field(default=30, ge=5, le=3600)
+    STELLAR_MAX_FEE_PER_OPERATION: int = Field(default=10_000, ge=100)
+    ACCOUNT_CREATION_ENABLED: bool = True
+    ACCOUNT_CREATION_STARTING_BALANCE: Decimal = Field(default=Decimal("2.01"), gt=0)
+    DEPOSIT_MAX_SUBMISSION_ATTEMPTS: int = Field(default=5, ge=1, le=100)
 
     @field_validator("ACTIVE_SEPS", mode="before")
     @classmethod

@@ -1,0 +1,19 @@
+"""The background work: paying deposits, observing withdrawals, driving the rails,
+delivering callbacks, expiring what waits too long. ``killick worker`` runs it all."""
+
+from __future__ import annotations
+
+from killick.context import Context
+from killick.workers.runner import Loop, Worker, new_worker_id
+from killick.workers.settlement import Settlement
+from killick.workers.trust import TrustWatch
+
+
+def build_worker(context: Context, worker_id: str | None = None) -> Worker:
+    """A worker with every loop, sharing one id for its leases."""
+    worker_id = worker_id or new_worker_id()
+    loops: list[Loop] = [Settlement(context, worker_id), TrustWatch(context, worker_id)]
+    return Worker(context, loops, worker_id)
+
+
+__all__ = ["Loop", "Settlement", "TrustWatch", "Worker", "build_worker", "new_worker_id"]

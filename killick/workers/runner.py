@@ -1,0 +1,98 @@
+"""``killick worker``: every background loop of one process, side by side.
+
+Each loop is an object with a ``name`` and ``async run_once() -> int`` (work done). The
+runner calls it again at once while there is work, sleeps ``WORKER_POLL_SECONDS`` when
+there is none, backs off after an error (logged with its traceback, never fatal), and
+records a heartbeat per loop for /health and operators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from typing import Protocol
+
+from sqlalchemy import update
+
+from killick.columns import utcnow
+from killick.context import Context
+from killick.models import WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 60.0
+
+
+class Loop(Protocol):
+    name: str
+
+    async def run_once(self) -> int: ...
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    def __init__(self, context: Context, loops: list[Loop], worker_id: str) -> None:
+        self.context = context
+        self.loops = loops
+        self.worker_id = worker_id
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        log.info("worker %s starting loops: %s", self.worker_id, [loop.name for loop in self.loops])
+        await asyncio.gather(*(self._run_loop(loop) for loop in self.loops))
+        log.info("worker %s stopped", self.worker_id)
+
+    async def _run_loop(self, loop: Loop) -> None:
+        poll = self.context.settings.WORKER_POLL_SECONDS
+        backoff = poll
+        last_beat = 0.0
+        while not self._stopping.is_set():
+            try:
+                done = await loop.run_once()
+                backoff = poll
+            except Exception:
+                log.exception("loop %s failed; retrying in %.1fs", loop.name, backoff)
+                done = 0
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            now = asyncio.get_running_loop().time()
+            if now - last_beat >= HEARTBEAT_SECONDS:
+                last_beat = now
+                await self._beat(loop.name, done)
+            if done == 0:
+                await self._sleep(poll)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _beat(self, loop: str, done: int) -> None:
+        try:
+            async with self.context.sessions() as session:
+                result = await session.execute(
+                    update(WorkerHeartbeat)
+                    .where(
+                        WorkerHeartbeat.worker_id == self.worker_id, WorkerHeartbeat.loop == loop
+                    )
+                    .values(beat_at=utcnow(), detail=f"last pass: {done} item(s)")
+                )
+                if result.rowcount == 0:  # type: ignore[attr-defined]
+                    session.add(
+                        WorkerHeartbeat(worker_id=self.worker_id, loop=loop, detail="started")
+                    )
+                await session.commit()
+        except Exception:
+            log.exception("could not record the heartbeat of %s", loop)
