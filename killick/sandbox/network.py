@@ -110,6 +110,8 @@ class SandboxNetwork:
         self._new_ledger = asyncio.Event()
         self._ticker: asyncio.Task[None] | None = None
         self.closing = False
+        self.open_streams = 0
+        """SSE streams currently connected (useful to tests and to the admin view)."""
         seed = hashlib.sha256(network_passphrase.encode()).digest()
         self.root_keypair = Keypair.from_raw_ed25519_seed(seed)
         self._genesis()
@@ -223,6 +225,11 @@ class SandboxNetwork:
         pending = _Pending(ptx, asyncio.get_running_loop().create_future())
         self._pending.append(pending)
         return pending
+
+    @property
+    def pending_count(self) -> int:
+        """Transactions queued for the next ledger."""
+        return len(self._pending)
 
     def next_sequence(self, account_id: str) -> int:
         """The sequence number the next queued transaction from `account_id` must use."""

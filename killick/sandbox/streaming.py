@@ -33,8 +33,19 @@ async def event_stream(
 ) -> AsyncIterator[str]:
     """Yield SSE text for records after `cursor`, following new ledgers until closed."""
     close_after = network.faults.stream_close_after
+    network.open_streams += 1
+    try:
+        yield 'retry: 1000\nevent: open\ndata: "hello"\n\n'
+        async for message in _records(network, fetch, cursor, close_after):
+            yield message
+    finally:
+        network.open_streams -= 1
+
+
+async def _records(
+    network: SandboxNetwork, fetch: Fetch, cursor: int | None, close_after: int | None
+) -> AsyncIterator[str]:
     sent = 0
-    yield 'retry: 1000\nevent: open\ndata: "hello"\n\n'
     while not network.closing:
         seen_ledger = network.latest_ledger.sequence
         batch = fetch(cursor)
