@@ -132,6 +132,11 @@ class SandboxNetwork:
         """Stop the ledger timer and end open streams."""
         self.closing = True
         self._wake_streams()
+        # Submissions still waiting for a ledger get Horizon's timeout answer.
+        pending, self._pending = self._pending, []
+        for item in pending:
+            if not item.future.done():
+                item.future.set_result(problems.timeout())
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

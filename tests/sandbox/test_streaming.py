@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from stellar_sdk import Asset, Server, TextMemo
+from stellar_sdk import Asset, Server, ServerAsync, TextMemo
 from stellar_sdk.operation import Payment
+
+from killick.sandbox import SandboxNetwork, running_sandbox
+from killick.stellar import HttpxAsyncClient
 
 TIMEOUT = 5
 
@@ -102,3 +105,21 @@ async def test_stellar_sdk_sync_client_streams_too(chain):
 
     record = await asyncio.wait_for(asyncio.to_thread(first_payment), TIMEOUT)
     assert record["type"] == "payment" and record["to"] == bob.public_key
+
+
+async def test_quiet_stream_stays_open_thanks_to_keepalives():
+    """A client whose read timeout is shorter than the gap between records keeps its stream."""
+    network = SandboxNetwork(ledger_seconds=3600, keepalive_seconds=0.2)
+    async with (
+        running_sandbox(network=network) as (network, url),
+        HttpxAsyncClient(stream_read_timeout=0.6) as client,
+    ):
+        server = ServerAsync(url, client=client)
+        stream = server.ledgers().cursor("now").stream()
+        waiting = asyncio.ensure_future(next_record(stream))
+        await asyncio.sleep(1.5)  # no ledger closes meanwhile: nothing to send
+        assert not waiting.done()  # still connected after 1.5 s > read timeout
+        await network.close_ledger()
+        record = await waiting
+        assert record["sequence"] == network.latest_ledger.sequence
+        await stream.aclose()
