@@ -6,7 +6,6 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -206,11 +205,4 @@ def create_sandbox_app(network: SandboxNetwork | None = None) -> ASGIApp:
         lifespan=lifespan,
     )
     app.state.network = network
-    edge = HorizonEdge(app, network)
-    edge.network = network
-    return edge
-
-
-def sandbox_network_of(app: Any) -> SandboxNetwork:
-    """The network behind an app made by create_sandbox_app."""
-    return app.network
+    return HorizonEdge(app, network)

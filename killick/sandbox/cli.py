@@ -33,4 +33,11 @@ def sandbox_command(host: str, port: int, ledger_seconds: float, network_passphr
         f"Sandbox Horizon on http://{host}:{port} — passphrase {network_passphrase!r}, "
         f"a ledger every {ledger_seconds}s, friendbot at /friendbot?addr=G…"
     )
-    uvicorn.run(create_sandbox_app(network), host=host, port=port, log_level="info")
+    # Open SSE streams never end by themselves; don't let them hold up Ctrl+C.
+    uvicorn.run(
+        create_sandbox_app(network),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=1,
+    )

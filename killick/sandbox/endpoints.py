@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -13,7 +14,7 @@ from stellar_sdk import StrKey
 from .. import __version__
 from . import problems
 from .assets import asset_records
-from .history import OperationRecord, TransactionRecord
+from .history import OperationRecord, TransactionRecord, page
 from .listing import Collection, op_filter, parse_list_query, tx_filter
 from .network import PROTOCOL_VERSION, SandboxNetwork
 from .records import (
@@ -268,8 +269,6 @@ async def account_data(request: Request) -> Response:
     key = request.path_params["key"]
     if found is None or key not in found.data:
         raise problems.not_found()
-    import base64
-
     return hal({"value": base64.b64encode(found.data[key]).decode(), "sponsor": None})
 
 
@@ -386,8 +385,6 @@ async def operation(request: Request) -> Response:
         op_id = int(request.path_params["op_id"])
     except ValueError:
         raise problems.bad_request("id", "operation id must be an integer") from None
-    from .history import page
-
     found = page(network.history.operations, cursor=op_id - 1, descending=False, limit=1)
     if not found or found[0].id != op_id:
         raise problems.not_found()

@@ -17,7 +17,7 @@ def toid(ledger: int, tx_order: int = 0, op_index: int = 0) -> int:
     return (ledger << 32) | (tx_order << 12) | op_index
 
 
-@dataclass
+@dataclass(slots=True)
 class LedgerRecord:
     sequence: int
     hash: str

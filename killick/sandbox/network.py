@@ -110,6 +110,8 @@ class SandboxNetwork:
         self._new_ledger = asyncio.Event()
         self._ticker: asyncio.Task[None] | None = None
         self.closing = False
+        self.open_streams = 0
+        """SSE streams currently connected (useful to tests and to the admin view)."""
         seed = hashlib.sha256(network_passphrase.encode()).digest()
         self.root_keypair = Keypair.from_raw_ed25519_seed(seed)
         self._genesis()
@@ -130,6 +132,11 @@ class SandboxNetwork:
         """Stop the ledger timer and end open streams."""
         self.closing = True
         self._wake_streams()
+        # Submissions still waiting for a ledger get Horizon's timeout answer.
+        pending, self._pending = self._pending, []
+        for item in pending:
+            if not item.future.done():
+                item.future.set_result(problems.timeout())
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -223,6 +230,11 @@ class SandboxNetwork:
         pending = _Pending(ptx, asyncio.get_running_loop().create_future())
         self._pending.append(pending)
         return pending
+
+    @property
+    def pending_count(self) -> int:
+        """Transactions queued for the next ledger."""
+        return len(self._pending)
 
     def next_sequence(self, account_id: str) -> int:
         """The sequence number the next queued transaction from `account_id` must use."""

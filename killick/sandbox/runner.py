@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from stellar_sdk import Network
@@ -20,7 +21,8 @@ class RunningSandbox:
     network: SandboxNetwork
     url: str
 
-    def __iter__(self):  # allows `network, url = running`
+    def __iter__(self) -> Iterator[Any]:
+        """Allows `async with running_sandbox() as (network, url)`."""
         return iter((self.network, self.url))
 
 

@@ -7,6 +7,7 @@ idle connections alive.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
@@ -33,20 +34,36 @@ async def event_stream(
 ) -> AsyncIterator[str]:
     """Yield SSE text for records after `cursor`, following new ledgers until closed."""
     close_after = network.faults.stream_close_after
+    network.open_streams += 1
+    try:
+        yield 'retry: 1000\nevent: open\ndata: "hello"\n\n'
+        async for message in _records(network, fetch, cursor, close_after):
+            yield message
+    finally:
+        network.open_streams -= 1
+
+
+async def _records(
+    network: SandboxNetwork, fetch: Fetch, cursor: int | None, close_after: int | None
+) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    keepalive = network.config.keepalive_seconds
+    last_write = loop.time()
     sent = 0
-    yield 'retry: 1000\nevent: open\ndata: "hello"\n\n'
     while not network.closing:
-        seen_ledger = network.latest_ledger.sequence
         batch = fetch(cursor)
         for record in batch:
             token = record["paging_token"]
             yield sse_message(record, token)
+            last_write = loop.time()
             cursor = int(token)
             sent += 1
             if close_after is not None and sent >= close_after:
                 return
         if len(batch) >= STREAM_BATCH:
             continue
-        await network.wait_for_ledger(network.config.keepalive_seconds)
-        if network.latest_ledger.sequence == seen_ledger and not network.closing:
+        await network.wait_for_ledger(max(0.0, last_write + keepalive - loop.time()))
+        if loop.time() - last_write >= keepalive and not network.closing:
+            # Quiet accounts still see bytes, so clients can tell a live stream from a dead one.
             yield ": keep-alive\n\n"
+            last_write = loop.time()
