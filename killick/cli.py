@@ -24,7 +24,7 @@ from killick.assets import (
 from killick.context import Context
 from killick.local_env import ensure_local_env
 from killick.migrate import migrate
-from killick.models import Asset
+from killick.models import Asset, ChannelAccount
 from killick.settings import ConfigError, Settings, load_settings
 
 T = TypeVar("T")
@@ -154,6 +154,15 @@ async def _ensure_demo_asset(context: Context) -> None:
     click.echo("added the demo asset DEMO (see `killick asset list`)")
 
 
+def _register_sandbox() -> None:
+    from killick.sandbox.cli import sandbox_command
+
+    main.add_command(sandbox_command)
+
+
+_register_sandbox()
+
+
 # -- configuration and keys -------------------------------------------------------------------
 
 
@@ -195,6 +204,10 @@ def keys_reencrypt() -> None:
                     asset.distribution_seed_encrypted = context.cipher.rotate(
                         asset.distribution_seed_encrypted
                     )
+                    count += 1
+            for channel in (await session.scalars(select(ChannelAccount))).all():
+                if channel.seed_encrypted:
+                    channel.seed_encrypted = context.cipher.rotate(channel.seed_encrypted)
                     count += 1
             await session.commit()
             return count
@@ -254,6 +267,68 @@ def asset_add(code: str, issuer: str, **values: Any) -> None:
     except AssetError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"added {created.code} issued by {created.issuer}")
+
+
+@asset.command("issue")
+@click.argument("code")
+@click.option("--horizon", default=None, help="Horizon URL (default: HORIZON_URI).")
+@click.option("--friendbot", default=None, help="Friendbot URL (default: <horizon>/friendbot).")
+@click.option("--amount", default="1000000", show_default=True, help="Supply to issue.")
+@click.option("--channels", default=0, show_default=True, type=click.IntRange(0, 100))
+@click.option("--home-domain", default=None, help="Set on the issuer (SEP-1 link).")
+@click.option("--sep6-enabled/--no-sep6-enabled", default=True, show_default=True)
+def asset_issue(
+    code: str,
+    horizon: str | None,
+    friendbot: str | None,
+    amount: str,
+    channels: int,
+    home_domain: str | None,
+    sep6_enabled: bool,
+) -> None:
+    """Create a Stellar asset on a network with a friendbot (the sandbox, or testnet) and
+    add it to Killick: issuer, distribution account with the supply, channel accounts."""
+    from killick.stellar.issue_asset import issue_asset
+
+    async def work(context: Context) -> Asset:
+        settings = context.settings
+        issued = await issue_asset(
+            horizon or settings.HORIZON_URI,
+            settings.STELLAR_NETWORK_PASSPHRASE,
+            code,
+            amount=Decimal(amount),
+            channel_count=channels,
+            friendbot_url=friendbot,
+            home_domain=home_domain,
+        )
+        async with context.sessions() as session:
+            created = await create_asset(
+                session,
+                context.cipher,
+                code=code,
+                issuer=issued.issuer_public_key,
+                distribution_seed=issued.distribution_secret,
+                sep6_enabled=sep6_enabled,
+            )
+            for secret in issued.channel_secrets:
+                session.add(
+                    ChannelAccount(
+                        public_key=Keypair.from_secret(secret).public_key,
+                        seed_encrypted=context.cipher.encrypt(secret),
+                    )
+                )
+            await session.commit()
+            return created
+
+    try:
+        created = _run(work)
+    except AssetError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"issued {created.code} by {created.issuer}; distribution {created.distribution_account}"
+    )
+    if channels:
+        click.echo(f"{channels} channel account(s) stored (encrypted) for parallel payments")
 
 
 @asset.command("update")
