@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     WORKER_POLL_SECONDS: float = Field(default=1.0, gt=0, le=60)
     WORKER_LEASE_SECONDS: int = Field(default=60, ge=5, le=3600)
     DEPOSIT_BATCH_SIZE: int = Field(default=100, ge=1, le=100)
-    SUBMISSION_TIME_BOUND_SECONDS: int = Field(default=30, ge=5, le=3600)
+    SUBMISSION_TIME_BOUND_SECONDS: int = Field(default=30, ge=2, le=3600)
     STELLAR_MAX_FEE_PER_OPERATION: int = Field(default=10_000, ge=100)
     ACCOUNT_CREATION_ENABLED: bool = True
     ACCOUNT_CREATION_STARTING_BALANCE: Decimal = Field(default=Decimal("2.01"), gt=0)

@@ -14,8 +14,8 @@ from tests.stellar_support import (
     balance,
     new_wallet,
     payments_received,
-    stellar_env,
     status_of,
+    stellar_env,
 )
 
 

@@ -72,6 +72,7 @@ class Settlement:
     """The deposit settlement loop of one worker process."""
 
     name = "deposits"
+    resubmit_after = RESUBMIT_AFTER
 
     def __init__(self, context: Context, worker_id: str) -> None:
         self.context = context
@@ -155,7 +156,7 @@ class Settlement:
         now = utcnow()
         if (
             submission.last_submitted_at is None
-            or now - submission.last_submitted_at > RESUBMIT_AFTER
+            or now - submission.last_submitted_at > self.resubmit_after
         ):
             submission.submit_attempts += 1
             submission.last_submitted_at = now
