@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -88,6 +89,9 @@ def worker() -> None:
     from killick.workers import build_worker
 
     settings = _settings()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     load_integrations(settings.INTEGRATIONS)
 
     async def run() -> None:
