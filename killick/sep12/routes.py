@@ -5,6 +5,7 @@ Database sessions are short and never held while the anchor's hook runs.
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -67,11 +68,23 @@ async def _adopt(request: Request, identity: Identity, new_id: str, hook: str) -
 
 
 async def _record(request: Request, owner: str, body: dict[str, Any], kind: str | None) -> None:
-    async with context_of(request).sessions() as session:
-        await record_status(
-            session, principal=owner, customer_id=body["id"], customer_type=kind, body=body
+    """Record the status the wallet is about to see. If that fails (a listener's bug, the
+    database), the change is rolled back whole and noticed again on the next request; the
+    wallet still gets its answer."""
+    try:
+        async with context_of(request).sessions() as session:
+            await record_status(
+                session, principal=owner, customer_id=body["id"], customer_type=kind, body=body
+            )
+            await session.commit()
+    except Exception as error:  # messages may quote values: log the type and frames only
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error(
+            "customer %s: status change not recorded (%s); retried on the next request\n%s",
+            body["id"],
+            type(error).__name__,
+            frames,
         )
-        await session.commit()
 
 
 @router.get("/customer", summary="A customer's KYC status and the fields still needed")
