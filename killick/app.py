@@ -52,6 +52,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         from killick.sep10.routes import router as sep10_router
 
         app.include_router(sep10_router, prefix=MOUNTS["sep-10"][0])
+    if settings.sep_active("sep-12"):
+        from killick.sep12 import router as sep12_router
+
+        app.include_router(sep12_router, prefix=MOUNTS["sep-12"][0])
     return app
 
 

@@ -380,3 +380,53 @@ class WorkerHeartbeat(Base):
     loop: Mapped[str] = mapped_column(String(32), primary_key=True)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class KycCustomer(Base):
+    """A SEP-12 customer id the customer integration issued, and the principal owning it.
+
+    Killick enforces ownership itself: a wallet reaches a customer id only when its
+    SEP-10 principal owns it, whatever the anchor's hook would answer.
+    """
+
+    __tablename__ = "kyc_customer"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(140), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KycCustomerStatus(Base):
+    """The last customer status Killick learned per SEP-12 ``type`` ("" when none), so
+    a change is noticed (and recorded in the outbox) exactly once."""
+
+    __tablename__ = "kyc_customer_status"
+
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("kyc_customer.id", ondelete="CASCADE"), primary_key=True
+    )
+    type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KycCallback(Base):
+    """The wallet's ``PUT /customer/callback`` URL for one principal (a new one replaces
+    it; it ends once the customer reaches ACCEPTED or REJECTED, as SEP-12 says)."""
+
+    __tablename__ = "kyc_callback"
+
+    principal: Mapped[str] = mapped_column(String(140), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KycFile(Base):
+    """A file id ``POST /customer/files`` handed out, and the principal that uploaded it."""
+
+    __tablename__ = "kyc_file"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(140), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

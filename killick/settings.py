@@ -7,6 +7,7 @@ and from a ``.env`` file in the working directory; the environment wins.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import cached_property
 from typing import Annotated
@@ -20,6 +21,8 @@ from stellar_sdk.exceptions import Ed25519SecretSeedInvalidError
 KNOWN_SEPS = ("sep-1", "sep-6", "sep-10", "sep-12", "sep-38")
 MIN_JWT_KEY_LENGTH = 32
 DEFAULT_DATABASE_URL = "sqlite:///killick.db"
+SEP12_FIELD_TYPES = ("string", "binary", "number", "date")
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
 
 
 class ConfigError(Exception):
@@ -69,6 +72,9 @@ class Settings(BaseSettings):
     ACCOUNT_CREATION_ENABLED: bool = True
     ACCOUNT_CREATION_STARTING_BALANCE: Decimal = Field(default=Decimal("2.01"), gt=0)
     DEPOSIT_MAX_SUBMISSION_ATTEMPTS: int = Field(default=5, ge=1, le=100)
+    SEP12_MAX_UPLOAD_BYTES: int = Field(default=10 * 1024 * 1024, ge=1024)
+    SEP12_MAX_BODY_BYTES: int = Field(default=32 * 1024 * 1024, ge=1024)
+    SEP12_EXTRA_FIELDS: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
 
     @field_validator("ACTIVE_SEPS", mode="before")
     @classmethod
@@ -145,6 +151,39 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an absolute http(s) URL, e.g. https://anchor.example.com")
         return value.rstrip("/")
+
+    @field_validator("SEP12_EXTRA_FIELDS", mode="before")
+    @classmethod
+    def _parse_extra_fields(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs = []
+        for item in (part.strip() for part in value.split(",")):
+            if item:
+                name, _, kind = item.partition(":")
+                pairs.append((name.strip(), kind.strip() or "string"))
+        return tuple(pairs)
+
+    @field_validator("SEP12_EXTRA_FIELDS")
+    @classmethod
+    def _valid_extra_fields(cls, value: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        for name, kind in value:
+            if not _FIELD_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not a field name (letters, digits, '_', '.')")
+            if kind not in SEP12_FIELD_TYPES:
+                raise ValueError(
+                    f"{name}: type {kind!r} is not one of {', '.join(SEP12_FIELD_TYPES)}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _body_holds_an_upload(self) -> Settings:
+        if self.SEP12_MAX_BODY_BYTES < self.SEP12_MAX_UPLOAD_BYTES:
+            raise ValueError(
+                "SEP12_MAX_BODY_BYTES: must be at least SEP12_MAX_UPLOAD_BYTES "
+                "(a request must be able to carry one file of the largest size)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _https_unless_local(self) -> Settings:

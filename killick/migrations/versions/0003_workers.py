@@ -1,6 +1,6 @@
 """Workers: saved submissions, channel accounts, observer cursors, unmatched payments, heartbeats.
 
-Revision ID: 0004_workers
+Revision ID: 0003_workers
 Revises: 0002_sep10
 Create Date: 2026-11-26
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_workers"
+revision = "0003_workers"
 down_revision = "0002_sep10"
 branch_labels = None
 depends_on = None
