@@ -7,8 +7,9 @@ and from a ``.env`` file in the working directory; the environment wins.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -19,6 +20,8 @@ from stellar_sdk.exceptions import Ed25519SecretSeedInvalidError
 KNOWN_SEPS = ("sep-1", "sep-6", "sep-10", "sep-12", "sep-38")
 MIN_JWT_KEY_LENGTH = 32
 DEFAULT_DATABASE_URL = "sqlite:///killick.db"
+# RFC 4646 language tags, as SEP-6 `lang` takes them (primary subtag, then subtags).
+LANGUAGE_TAG = re.compile(r"[a-z]{2,8}(-[a-z0-9]{1,8})*", re.ASCII | re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -48,6 +51,14 @@ class Settings(BaseSettings):
     STELLAR_NETWORK_PASSPHRASE: str = Network.TESTNET_NETWORK_PASSPHRASE
     INTEGRATIONS: str | None = None
     CONFIG_RECHECK_SECONDS: float = Field(default=2.0, ge=0, le=3600)
+    # SEP-6 (docs/sep6.md)
+    SEP6_CUSTOMER_INFO_FLOW: Literal["status", "legacy_403"] = "status"
+    SEP6_TRANSFER_DEADLINE_SECONDS: int = Field(default=7 * 86400, ge=0)
+    SEP6_INFO_DEADLINE_SECONDS: int = Field(default=7 * 86400, ge=0)
+    SEP6_WITHDRAW_MEMO_TYPE: Literal["id", "text", "hash"] = "id"
+    SEP6_LANGUAGES: Annotated[tuple[str, ...], NoDecode] = ("en",)
+    SEP6_ACCOUNT_CREATION: bool = True
+    SEP6_CLAIMABLE_BALANCES: bool = False
 
     @field_validator("ACTIVE_SEPS", mode="before")
     @classmethod
@@ -63,6 +74,24 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown SEP {unknown[0]!r}; choose from {', '.join(KNOWN_SEPS)}")
         return tuple(dict.fromkeys(value))
+
+    @field_validator("SEP6_LANGUAGES", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("SEP6_LANGUAGES")
+    @classmethod
+    def _language_tags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        tags = tuple(dict.fromkeys(tag.lower() for tag in value))
+        bad = [tag for tag in tags if not LANGUAGE_TAG.fullmatch(tag)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a language tag (RFC 4646), e.g. en,es,pt-br")
+        if "en" not in tags:  # SEP-6 falls back to en, so it is always served
+            tags = ("en", *tags)
+        return tags
 
     @field_validator("SIGNING_SEED")
     @classmethod
