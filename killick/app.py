@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import killick
 from killick.context import Context
 from killick.cors import AllowAnyOrigin
+from killick.endpoints import MOUNTS
 from killick.errors import install_error_handlers
 from killick.integrations import load_integrations
 from killick.settings import Settings, load_settings
@@ -43,6 +44,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         from killick.sep1 import router as sep1_router
 
         app.include_router(sep1_router)
+    if settings.sep_active("sep-6"):
+        from killick.sep6 import router as sep6_router
+
+        app.include_router(sep6_router, prefix=MOUNTS["sep-6"][0])
     return app
 
 
