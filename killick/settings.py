@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     @classmethod
     def _language_tags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         tags = tuple(dict.fromkeys(tag.lower() for tag in value))
-        bad = [tag for tag in tags if not LANGUAGE_TAG.fullmatch(tag)]
+        bad = [tag for tag in tags if not LANGUAGE_TAG.fullmatch(tag) or len(tag) > 16]
         if bad:
             raise ValueError(f"{bad[0]!r} is not a language tag (RFC 4646), e.g. en,es,pt-br")
         if "en" not in tags:  # SEP-6 falls back to en, so it is always served

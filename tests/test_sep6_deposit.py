@@ -92,7 +92,7 @@ async def test_success_answers_the_spec_shape_and_stores_it(wallet: Wallet, sess
     # The hook saw the validated request and the transaction before it was stored.
     [call] = deposit.recorder.calls
     assert call["params"]["amount"] == Decimal("100")
-    assert call["params"]["asset"].code == "USD"
+    assert call["params"]["asset"] is call["transaction"].asset  # its own copy, not the cache
     assert call["transaction"].id == body["id"]
     assert isinstance(call["token"], SEP10Token)
     # One event, carrying the JSON the wallet will read, addressed to its callback.

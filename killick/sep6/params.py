@@ -69,10 +69,13 @@ class TransferRequest:
     refund_memo_type: str | None = None
     extra: dict[str, str] = field(default_factory=dict)  # further fields /info asked for
 
-    def hook_params(self) -> dict[str, Any]:
-        """The ``params`` a ``process_sep6_request`` hook receives (django-polaris names)."""
+    def hook_params(self, asset: Asset | None = None) -> dict[str, Any]:
+        """The ``params`` a ``process_sep6_request`` hook receives (django-polaris names).
+
+        ``asset`` is the hook's own copy (the transaction's), never the shared cached one.
+        """
         params: dict[str, Any] = {
-            "asset": self.asset,
+            "asset": asset or self.asset,
             "asset_code": self.asset.code,
             "account": self.account,
             "lang": self.lang,

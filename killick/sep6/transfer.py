@@ -200,7 +200,7 @@ async def start_transfer(
     direction = req.direction
     asset = await session.merge(req.asset, load=False)  # this session's copy of the cached one
     txn = _module(direction).new_transaction(token, req, asset)
-    outcome = await ask_hook(direction, token, request, req.hook_params(), txn)
+    outcome = await ask_hook(direction, token, request, req.hook_params(asset), txn)
     if isinstance(outcome, CustomerInfoStatus) and outcome.status == "denied":
         # Nothing to wait for: no transaction is kept, in either flow (docs/sep6.md).
         raise APIError(403, body=outcome.legacy_body(req.lang))
