@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from urllib.parse import quote
 
 import pytest
 from stellar_sdk import Keypair, MuxedAccount
@@ -239,3 +240,41 @@ def test_language_falls_back_to_en() -> None:
     assert checks.language("lang", "fr", settings) == "en"
     with pytest.raises(ParamError):
         checks.language("lang", "e$", settings)
+
+
+ODD_VALUES = ["\x00", "x" * 5000, "é✓𝄞", "-1", "1e999", " ", "%00", "null", "[]", "0x10"]
+
+
+@pytest.mark.parametrize("endpoint", ["/deposit", "/withdraw"])
+async def test_odd_values_never_cause_a_500(wallet: Wallet, sessions, endpoint) -> None:
+    from killick.sep6.params import KNOWN
+
+    for name in KNOWN[endpoint.strip("/")]:
+        for value in ODD_VALUES:
+            params = {"asset_code": "USD", name: value}
+            for response in (
+                await wallet.get(endpoint, **params),
+                await wallet.post_json(endpoint, params),
+            ):
+                assert response.status_code in (200, 400), (name, value, response.text)
+    for raw in (b'{"asset_code": "USD", "amount": 1' + b"0" * 5000 + b"}", b'{"memo": null}'):
+        response = await wallet.client.post(
+            "/sep6" + endpoint,
+            content=raw,
+            headers={**wallet.headers, "content-type": "application/json"},
+        )
+        assert response.status_code == 400, response.text
+    for value in ODD_VALUES:
+        for path, params in (
+            ("/transactions", {"asset_code": value}),
+            ("/transactions", {"asset_code": "USD", "paging_id": value}),
+            ("/transactions", {"asset_code": "USD", "no_older_than": value}),
+            ("/transactions", {"asset_code": "USD", "limit": value}),
+            ("/transaction", {"id": value}),
+            ("/transaction", {"external_transaction_id": value}),
+            ("/fee", {"operation": "deposit", "asset_code": "USD", "amount": value}),
+        ):
+            response = await wallet.get(path, **params)
+            assert response.status_code in (200, 400, 404), (path, params, response.text)
+        patched = await wallet.patch("/transactions/" + quote(value, safe=""), {"transaction": {}})
+        assert patched.status_code in (400, 404, 405)
