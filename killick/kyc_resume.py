@@ -82,10 +82,13 @@ async def _resume_one(
     try:
         outcome = await ask_hook(direction, token_for(txn), request, params, txn)
     except APIError as error:
+        txn.status = previous  # whatever the hook assigned before failing
         if error.status_code == 400:  # the anchor refuses it now: say so, for good
             transition(session, txn, Status.ERROR, reason="refused on resume", message=str(error))
             return True
         return False  # the hook's bug, already logged: the transaction waits
+    if not isinstance(outcome, Success):
+        txn.status = previous  # only a success may move it; a hook's own choice too
     if isinstance(outcome, CustomerInfoStatus) and outcome.status == "denied":
         transition(
             session,

@@ -236,3 +236,21 @@ def _request(app):  # type: ignore[no-untyped-def]
     request = Request()
     request.app = app  # type: ignore[attr-defined]
     return request
+
+
+async def test_resume_never_stores_a_status_the_state_machine_refuses(
+    client, sessions, usd, app
+) -> None:
+    use_hooks(deposit=INFO_NEEDED)
+    wallet = Wallet(client)
+    txn_id = (await wallet.get("/deposit", asset_code="USD")).json()["id"]
+
+    def sneaky(params, txn):  # type: ignore[no-untyped-def]
+        txn.status = "completed"
+        return INFO_NEEDED
+
+    use_hooks(deposit=StubDeposit(sneaky))
+    async with sessions() as session:
+        assert await resume_after_kyc(session, wallet.account, request=_request(app)) == []
+        await session.commit()
+    assert (await load(sessions, txn_id)).status == "pending_customer_info_update"

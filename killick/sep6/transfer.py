@@ -145,6 +145,7 @@ async def settle(
     hook_moved = assigned != previous and can_move(previous, assigned)
     target = assigned if hook_moved else default
     if target == previous:
+        txn.status = previous  # type: ignore[assignment]  # ignore an illegal choice
         return False  # e.g. still waiting for KYC
     await _fill_amounts(direction, txn)
     if isinstance(outcome, Success):
