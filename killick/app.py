@@ -56,7 +56,31 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         from killick.sep12 import router as sep12_router
 
         app.include_router(sep12_router, prefix=MOUNTS["sep-12"][0])
+    if settings.sep_active("sep-6"):
+        from killick.sep6 import router as sep6_router
+
+        app.include_router(sep6_router, prefix=MOUNTS["sep-6"][0])
+    if settings.sep_active("sep-6") and settings.sep_active("sep-12"):
+        _resume_sep6_on_kyc(settings)
     return app
+
+
+def _resume_sep6_on_kyc(settings: Settings) -> None:
+    """When SEP-12 accepts a customer, SEP-6 transactions waiting for KYC move on."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from killick.kyc_resume import resume_after_kyc
+    from killick.sep12 import ACCEPTED_LISTENERS
+
+    async def resume_sep6_after_kyc(session: AsyncSession, principal: str) -> None:
+        await resume_after_kyc(session, principal, settings=settings)
+
+    ACCEPTED_LISTENERS[:] = [
+        listener
+        for listener in ACCEPTED_LISTENERS
+        if getattr(listener, "__name__", "") != resume_sep6_after_kyc.__name__
+    ]
+    ACCEPTED_LISTENERS.append(resume_sep6_after_kyc)
 
 
 def create_app_from_env() -> FastAPI:

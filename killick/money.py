@@ -61,7 +61,7 @@ def format_amount(amount: Decimal | None, decimals: int = STELLAR_DECIMALS) -> s
     """The string form SEP transaction objects use, with exactly ``decimals`` places."""
     if amount is None:
         return None
-    return str(round_amount(amount, decimals))
+    return format(round_amount(amount, decimals), "f")  # never exponent form ("1E-7")
 
 
 def as_json_number(amount: Decimal | None) -> int | float | None:

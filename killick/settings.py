@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -23,6 +23,8 @@ MIN_JWT_KEY_LENGTH = 32
 DEFAULT_DATABASE_URL = "sqlite:///killick.db"
 SEP12_FIELD_TYPES = ("string", "binary", "number", "date")
 _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
+# RFC 4646 language tags, as SEP-6 `lang` takes them (primary subtag, then subtags).
+LANGUAGE_TAG = re.compile(r"[a-z]{2,8}(-[a-z0-9]{1,8})*", re.ASCII | re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -75,6 +77,14 @@ class Settings(BaseSettings):
     SEP12_MAX_UPLOAD_BYTES: int = Field(default=10 * 1024 * 1024, ge=1024)
     SEP12_MAX_BODY_BYTES: int = Field(default=32 * 1024 * 1024, ge=1024)
     SEP12_EXTRA_FIELDS: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
+    # SEP-6 (docs/sep6.md)
+    SEP6_CUSTOMER_INFO_FLOW: Literal["status", "legacy_403"] = "status"
+    SEP6_TRANSFER_DEADLINE_SECONDS: int = Field(default=7 * 86400, ge=0)
+    SEP6_INFO_DEADLINE_SECONDS: int = Field(default=7 * 86400, ge=0)
+    SEP6_WITHDRAW_MEMO_TYPE: Literal["id", "text", "hash"] = "id"
+    SEP6_LANGUAGES: Annotated[tuple[str, ...], NoDecode] = ("en",)
+    SEP6_ACCOUNT_CREATION: bool = True
+    SEP6_CLAIMABLE_BALANCES: bool = False
 
     @field_validator("ACTIVE_SEPS", mode="before")
     @classmethod
@@ -102,6 +112,24 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown SEP {unknown[0]!r}; choose from {', '.join(KNOWN_SEPS)}")
         return tuple(dict.fromkeys(value))
+
+    @field_validator("SEP6_LANGUAGES", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("SEP6_LANGUAGES")
+    @classmethod
+    def _language_tags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        tags = tuple(dict.fromkeys(tag.lower() for tag in value))
+        bad = [tag for tag in tags if not LANGUAGE_TAG.fullmatch(tag) or len(tag) > 16]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a language tag (RFC 4646), e.g. en,es,pt-br")
+        if "en" not in tags:  # SEP-6 falls back to en, so it is always served
+            tags = ("en", *tags)
+        return tags
 
     @field_validator("SIGNING_SEED")
     @classmethod

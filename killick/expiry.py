@@ -1,0 +1,71 @@
+"""Deadlines for the user's part of a transaction, and expiring the ones that passed.
+
+Where a transaction waits on the user (funds to send, KYC to give, a field to fix), it
+carries ``user_action_required_by`` (SEP-6 4.1). ``expire_overdue()`` moves those whose
+deadline passed to ``expired`` through the state machine, so each gets its callback.
+The workers run it in a loop; it is safe in several processes at once on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from killick.models import Transaction
+from killick.settings import Settings
+from killick.transactions import MOVES, Status, transition
+
+EXPIRABLE = tuple(sorted(s.value for s, moves in MOVES.items() if Status.EXPIRED in moves))
+_INFO_STATUSES = {
+    Status.INCOMPLETE,
+    Status.PENDING_CUSTOMER_INFO_UPDATE,
+    Status.PENDING_TRANSACTION_INFO_UPDATE,
+}
+
+
+def user_deadline(settings: Settings, status: str, now: datetime) -> datetime | None:
+    """When the user must have acted in ``status`` (None: no deadline, or not waiting).
+
+    SEP6_TRANSFER_DEADLINE_SECONDS for sending funds, SEP6_INFO_DEADLINE_SECONDS for
+    giving information; 0 turns a deadline off.
+    """
+    if status == Status.PENDING_USER_TRANSFER_START:
+        seconds = settings.SEP6_TRANSFER_DEADLINE_SECONDS
+    elif status in _INFO_STATUSES:
+        seconds = settings.SEP6_INFO_DEADLINE_SECONDS
+    else:
+        return None
+    return now + timedelta(seconds=seconds) if seconds else None
+
+
+async def expire_overdue(session: AsyncSession, now: datetime, *, limit: int = 500) -> list[str]:
+    """Move up to ``limit`` transactions past ``user_action_required_by`` to ``expired``.
+
+    Returns their ids. Rows another process is expiring are skipped (PostgreSQL row
+    locks), never expired twice. The caller commits.
+    """
+    overdue = (
+        await session.scalars(
+            select(Transaction)
+            .where(
+                Transaction.status.in_(EXPIRABLE),
+                Transaction.user_action_required_by.is_not(None),
+                Transaction.user_action_required_by < now,
+            )
+            .order_by(Transaction.user_action_required_by)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Transaction)
+        )
+    ).all()
+    for txn in overdue:
+        transition(
+            session,
+            txn,
+            Status.EXPIRED,
+            reason="user_action_required_by passed",
+            message="Expired: the required action was not taken in time.",
+            now=now,
+        )
+    return [txn.id for txn in overdue]
