@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     ACCOUNT_CREATION_ENABLED: bool = True
     ACCOUNT_CREATION_STARTING_BALANCE: Decimal = Field(default=Decimal("2.01"), gt=0)
     DEPOSIT_MAX_SUBMISSION_ATTEMPTS: int = Field(default=5, ge=1, le=100)
+    OBSERVER_INITIAL_CURSOR: str = "0"
+    OBSERVER_SILENCE_SECONDS: float = Field(default=60.0, gt=0, le=3600)
     SEP12_MAX_UPLOAD_BYTES: int = Field(default=10 * 1024 * 1024, ge=1024)
     SEP12_MAX_BODY_BYTES: int = Field(default=32 * 1024 * 1024, ge=1024)
     SEP12_EXTRA_FIELDS: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()

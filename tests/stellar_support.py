@@ -151,3 +151,68 @@ async def payments_received(env: StellarEnv, account: str) -> list[dict]:
         and r.get("asset_code") == env.asset.code
         and r.get("transaction_successful", True)
     ]
+
+
+async def fund_with_asset(env: StellarEnv, wallet: Keypair, amount: str) -> None:
+    """The distribution account pays ``amount`` of the asset to ``wallet`` (trusting it)."""
+    async with env.context.sessions() as session:
+        asset = await session.get(Asset, env.asset.id)
+        seed = asset.distribution_seed(env.context.cipher)
+    distribution = Keypair.from_secret(seed)
+    source = await env.horizon.load_account(distribution.public_key)
+    tx = (
+        TransactionBuilder(source, PASSPHRASE, 100)
+        .append_payment_op(wallet.public_key, env.stellar_asset, amount)
+        .set_timeout(60)
+        .build()
+    )
+    tx.sign(distribution)
+    await env.horizon.submit_transaction(tx)
+
+
+async def pay(
+    env: StellarEnv,
+    wallet: Keypair,
+    destination: str,
+    amount: str,
+    *,
+    memo_id: int | None = None,
+    memo_text: str | None = None,
+    asset: StellarAsset | None = None,
+) -> str:
+    """``wallet`` pays ``destination``; returns the transaction hash."""
+    source = await env.horizon.load_account(wallet.public_key)
+    builder = TransactionBuilder(source, PASSPHRASE, 100).append_payment_op(
+        destination, asset or env.stellar_asset, amount
+    )
+    if memo_id is not None:
+        builder.add_id_memo(memo_id)
+    if memo_text is not None:
+        builder.add_text_memo(memo_text)
+    tx = builder.set_timeout(60).build()
+    tx.sign(wallet)
+    response = await env.horizon.submit_transaction(tx)
+    return response["hash"]
+
+
+async def add_withdrawal(
+    env: StellarEnv, memo: str, amount: str | None = "10", *, anchor_account: str | None = None
+) -> str:
+    """A withdrawal waiting for the wallet's Stellar payment with ``memo`` (an id memo)."""
+    async with env.context.sessions() as session:
+        asset = await session.get(Asset, env.asset.id)
+        account = Keypair.random().public_key
+        withdrawal = Transaction(
+            kind="withdrawal",
+            status="pending_user_transfer_start",
+            asset=asset,
+            principal=account,
+            stellar_account=account,
+            amount_expected=Decimal(amount) if amount else None,
+            withdraw_anchor_account=anchor_account or asset.distribution_account,
+            withdraw_memo=memo,
+            withdraw_memo_type="id",
+        )
+        session.add(withdrawal)
+        await session.commit()
+        return withdrawal.id
