@@ -123,3 +123,36 @@ async def test_killed_after_applying_before_recording(database_url, engine, tmp_
 
 async def _has_submission(env: StellarEnv) -> bool:
     return bool(await submissions(env))
+
+
+async def test_two_workers_on_postgresql_pay_each_deposit_once(
+    database_url, engine, tmp_path
+) -> None:
+    if not database_url.startswith("postgresql"):
+        import pytest
+
+        pytest.skip("several worker processes need PostgreSQL (SQLite runs one worker)")
+    async with stellar_env(database_url, engine, channels=4) as env:
+        wallets = [await new_wallet(env) for _ in range(20)]
+        ids = [
+            await add_deposit(env, wallet.public_key, "1.5")
+            for wallet in wallets
+            for _ in range(10)
+        ]
+        first = await start_worker(env, database_url, tmp_path, "first")
+        second = await start_worker(env, database_url, tmp_path, "second")
+        try:
+            await wait_for(lambda: all_completed(env, ids), seconds=90)
+        finally:
+            await kill(first)
+            await kill(second)
+        for wallet in wallets:
+            assert len(await payments_received(env, wallet.public_key)) == 10
+            assert await balance(env, wallet.public_key) == Decimal("15")
+        paid_in = [
+            deposit_id
+            for submission in await submissions(env)
+            if submission.successful
+            for deposit_id in submission.plan["deposits"]
+        ]
+        assert sorted(paid_in) == sorted(ids)  # each deposit in exactly one applied envelope
