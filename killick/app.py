@@ -13,7 +13,7 @@ from killick.context import Context
 from killick.cors import AllowAnyOrigin
 from killick.endpoints import MOUNTS
 from killick.errors import install_error_handlers
-from killick.integrations import load_integrations
+from killick.integrations import load_integrations, registry
 from killick.settings import Settings, load_settings
 
 
@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         app.include_router(sep6_router, prefix=MOUNTS["sep-6"][0])
     if settings.sep_active("sep-6") and settings.sep_active("sep-12"):
         _resume_sep6_on_kyc(settings)
+    for router in registry.routers:
+        app.include_router(router)
     return app
 
 

@@ -120,42 +120,39 @@ def migrate_command() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--sandbox-port", default=8001, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--env-file", default=".env", show_default=True, type=click.Path(dir_okay=False))
-def dev(host: str, port: int, env_file: str) -> None:
-    """Run Killick locally on its embedded defaults: writes .env once, migrates, serves."""
-    if ensure_local_env(Path(env_file)):
+def dev(host: str, port: int, sandbox_port: int, env_file: str) -> None:
+    """Run the whole stack locally: sandbox network, demo asset, server, worker.
+
+    Writes .env once with fresh local secrets, migrates SQLite, and uses the reference
+    anchor's integrations. Ctrl-C stops everything; a second run reuses the state.
+    """
+    from killick.dev import run_stack
+
+    if ensure_local_env(Path(env_file), sandbox_port=sandbox_port):
         click.echo(f"wrote {env_file} with fresh local secrets (LOCAL_MODE=1)")
     settings = _settings()
     asyncio.run(migrate(settings.DATABASE_URL))
-    _run(_ensure_demo_asset)
-    click.echo(f"Killick:       http://localhost:{port}")
-    click.echo(f"stellar.toml:  http://localhost:{port}/.well-known/stellar.toml")
-    click.echo(f"API docs:      http://localhost:{port}/docs")
-    import uvicorn
-
-    uvicorn.run("killick.app:create_app_from_env", factory=True, host=host, port=port)
+    sys.exit(run_stack(settings, host=host, port=port, sandbox_port=sandbox_port))
 
 
-async def _ensure_demo_asset(context: Context) -> None:
-    async with context.sessions() as session:
-        if await session.scalar(select(Asset.id).limit(1)) is not None:
-            return
-        issuer = Keypair.random()
-        distribution = Keypair.random()
-        await create_asset(
-            session,
-            context.cipher,
-            code="DEMO",
-            issuer=issuer.public_key,
-            distribution_seed=distribution.secret,
-            sep6_enabled=True,
-            deposit_fee_fixed=Decimal("1"),
-            withdrawal_fee_fixed=Decimal("1"),
-            deposit_max_amount=Decimal("10000"),
-            withdrawal_max_amount=Decimal("10000"),
-        )
-        await session.commit()
-    click.echo("added the demo asset DEMO (see `killick asset list`)")
+@main.command()
+@click.option("--url", default="http://localhost:8000", show_default=True, help="The anchor.")
+@click.option("--amount", default="100", show_default=True, help="Amount to deposit.")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait per step.")
+def demo(url: str, amount: str, timeout: float) -> None:
+    """A scripted wallet: deposit and withdraw through a running anchor (`killick dev`)."""
+    from killick.demo import DemoFailed, run_demo
+
+    click.echo(f"Demo wallet against {url}")
+    try:
+        report = asyncio.run(run_demo(url, amount=Decimal(amount), step_seconds=timeout))
+    except DemoFailed as error:
+        raise click.ClickException(f"demo failed: {error}") from None
+    except OSError as error:
+        raise click.ClickException(f"cannot reach {url}: {error}; is `make run` running?") from None
+    click.echo(f"deposit and withdrawal completed in {report.figures['seconds']}s")
 
 
 def _register_sandbox() -> None:

@@ -13,32 +13,31 @@ from pathlib import Path
 
 from stellar_sdk import Keypair
 
-SANDBOX_HORIZON = "http://127.0.0.1:8001"
+
+def local_env_text(sandbox_port: int = 8001) -> str:
+    lines = [
+        "# Written by `killick dev` for local development. Never use these in production.",
+        "ACTIVE_SEPS=sep-1,sep-10,sep-6,sep-12",
+        "HOST_URL=http://localhost:8000",
+        "LOCAL_MODE=1",
+        "ENABLE_SEP_0023=1",
+        f"SIGNING_SEED={Keypair.random().secret}",
+        f"SERVER_JWT_KEY={secrets.token_urlsafe(48)}",
+        f"ENCRYPTION_KEYS={secrets.token_urlsafe(48)}",
+        "DATABASE_URL=sqlite:///killick.db",
+        f"HORIZON_URI=http://127.0.0.1:{sandbox_port}",
+        "WORKER_POLL_SECONDS=0.5",
+    ]
+    if Path("examples/reference_anchor").is_dir():
+        lines.append("INTEGRATIONS=examples.reference_anchor.integrations")
+    return "\n".join([*lines, ""])
 
 
-def local_env_text() -> str:
-    return "\n".join(
-        [
-            "# Written by `killick dev` for local development. Never use these in production.",
-            "ACTIVE_SEPS=sep-1,sep-10,sep-6,sep-12",
-            "HOST_URL=http://localhost:8000",
-            "LOCAL_MODE=1",
-            "ENABLE_SEP_0023=1",
-            f"SIGNING_SEED={Keypair.random().secret}",
-            f"SERVER_JWT_KEY={secrets.token_urlsafe(48)}",
-            f"ENCRYPTION_KEYS={secrets.token_urlsafe(48)}",
-            "DATABASE_URL=sqlite:///killick.db",
-            f"HORIZON_URI={SANDBOX_HORIZON}",
-            "",
-        ]
-    )
-
-
-def ensure_local_env(path: Path) -> bool:
+def ensure_local_env(path: Path, *, sandbox_port: int = 8001) -> bool:
     """Write ``path`` unless it exists; True when it was written. Readable by the owner only."""
     if path.exists():
         return False
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(local_env_text())
+        handle.write(local_env_text(sandbox_port))
     return True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +35,7 @@ class Integrations:
     customer: CustomerIntegration = field(default_factory=CustomerIntegration)
     rails: RailsIntegration = field(default_factory=RailsIntegration)
     quote: QuoteIntegration = field(default_factory=QuoteIntegration)
+    routers: tuple[Any, ...] = ()
 
 
 registry = Integrations()
@@ -57,8 +60,12 @@ def register_integrations(
     customer: CustomerIntegration | None = None,
     rails: RailsIntegration | None = None,
     quote: QuoteIntegration | None = None,
+    routers: list[Any] | None = None,
 ) -> None:
     """Register the anchor's hooks. ``withdraw=`` and ``withdrawal=`` are the same hook.
+
+    ``routers`` are FastAPI ``APIRouter``s the anchor serves beside the SEPs (its own
+    webhooks, say); Killick mounts them as they are.
 
     Raises TypeError at once for a wrong type, so a mistake stops start-up rather than
     the first wallet request.
@@ -84,6 +91,12 @@ def register_integrations(
                 f"register_integrations({name}=...) must be an instance of "
                 f"killick.integrations.{expected.__name__}, not {type(instance).__name__}"
             )
+    if routers is not None:
+        from fastapi import APIRouter
+
+        if not all(isinstance(router, APIRouter) for router in routers):
+            raise TypeError("register_integrations(routers=...) must be a list of APIRouter")
+        registry.routers = tuple(routers)
     for name, value in {**functions, **instances}.items():
         if value is not None:
             setattr(registry, name, value)
@@ -92,7 +105,7 @@ def register_integrations(
 def reset_integrations() -> None:
     """Back to the defaults (tests; a process that loads another anchor)."""
     defaults = Integrations()
-    for name in _INSTANCE_TYPES.keys() | {"toml", "sep6_info", "fee"}:
+    for name in _INSTANCE_TYPES.keys() | {"toml", "sep6_info", "fee", "routers"}:
         setattr(registry, name, getattr(defaults, name))
 
 
@@ -100,6 +113,8 @@ def load_integrations(module_name: str | None) -> None:
     """Import the anchor's INTEGRATIONS module, which calls register_integrations()."""
     if not module_name:
         return
+    if os.getcwd() not in sys.path:  # the anchor's own package, next to its .env
+        sys.path.insert(0, os.getcwd())
     try:
         importlib.import_module(module_name)
     except ImportError as error:

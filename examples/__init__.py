@@ -1,0 +1,1 @@
+"""Examples of anchors built on Killick."""
