@@ -11,11 +11,18 @@ import uvicorn
 from starlette.types import ASGIApp
 
 
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @contextlib.asynccontextmanager
-async def serve_asgi(app: ASGIApp) -> AsyncIterator[str]:
+async def serve_asgi(app: ASGIApp, port: int = 0) -> AsyncIterator[str]:
     """Yields ``127.0.0.1:<port>`` while ``app`` is served there."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
