@@ -28,13 +28,13 @@ def _amount(txn: Transaction, value: Decimal | None) -> str | None:
     return format_amount(value, txn.asset.significant_decimals)
 
 
-def _fee_details(txn: Transaction) -> dict[str, Any] | None:
+def _fee_details(txn: Transaction) -> dict[str, Any]:
+    """Always present (SEP-6 4.3 lists it without an optional marker); a fee not known
+    yet shows as a zero total."""
     if txn.fee_details:
         return txn.fee_details
-    if txn.amount_fee is None:
-        return None
     return {
-        "total": _amount(txn, txn.amount_fee),
+        "total": _amount(txn, txn.amount_fee or Decimal(0)),
         "asset": txn.amount_fee_asset or txn.asset.asset_identifier,
     }
 
