@@ -151,7 +151,8 @@ async def _check_side(session: AsyncSession, name: str, identifier: str) -> bool
     except IdentifierError as error:
         raise OffChainAssetError(f"{name}: {error}") from None
     if not parsed.on_stellar:
-        await find_offchain_asset(session, identifier)
+        if await session.get(OffChainAsset, identifier) is None:
+            raise OffChainAssetError(f"{name}: no off-chain asset {identifier}")
         return False
     if parsed.issuer is None:
         raise OffChainAssetError(f"{name}: stellar:native is not an asset Killick serves")
