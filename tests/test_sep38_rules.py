@@ -407,3 +407,52 @@ def test_fit_price_is_the_shortest_price_that_holds() -> None:
     price = fit_price(d("1000000"), d("182611.71"), 2, 2)
     assert holds(d("1000000"), price, d("182611.71"), 2, 2)
     assert not holds(d("1000000"), price.quantize(d("0.01")), d("182611.71"), 2, 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("sell_amount", " "),
+        ("sell_amount", "1" * 400),
+        ("sell_asset", "iso4217:BRL\x00"),
+        ("sell_asset", "é" * 300),
+        ("expire_after", "0001-01-01T00:00:00+14:00"),
+        ("expire_after", "9999-99-99"),
+        ("country_code", "B\nR"),
+    ],
+)
+async def test_odd_values_are_400s_never_500s(wallet, market, name, value) -> None:
+    body = {
+        "sell_asset": BRL,
+        "buy_asset": market.usdc_id,
+        "sell_amount": "10",
+        "sell_delivery_method": "PIX",
+        name: value,
+    }
+    response = await wallet.quote(**body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"].startswith(f"{name}:")
+
+
+async def test_json_numbers_with_huge_exponents_are_400s(wallet, market) -> None:
+    raw = (
+        f'{{"sell_asset": "{BRL}", "buy_asset": "{market.usdc_id}", "sell_amount": 1e-999999999, '
+        '"sell_delivery_method": "PIX", "context": "sep6"}'
+    )
+    response = await wallet.client.post(
+        "/sep38/quote",
+        content=raw.encode(),
+        headers={**wallet.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("sell_amount:")
+
+
+async def test_the_openapi_document_describes_sep38_and_the_exchanges(client, market) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert {"/sep38/info", "/sep38/prices", "/sep38/price", "/sep38/quote"} <= set(paths)
+    assert "/sep38/quote/{quote_id}" in paths
+    params = {p["name"]: p for p in paths["/sep6/deposit-exchange"]["get"]["parameters"]}
+    assert params["source_asset"]["required"] and params["amount"]["required"]
+    assert "asset_code" not in params
+    assert {p["name"] for p in paths["/sep38/price"]["get"]["parameters"]} >= {"context"}

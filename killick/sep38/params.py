@@ -150,8 +150,8 @@ def timestamp(name: str, value: str) -> datetime:
     text(name, value, 64)
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         raise ParamError(name, "must be an ISO 8601 time, e.g. 2030-01-31T12:00:00Z") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)

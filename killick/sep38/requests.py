@@ -14,6 +14,8 @@ from killick.sep38.params import ParamError
 from killick.sep38.prices import PriceRequest, PricesRequest
 from killick.sep38.quotes import QuoteRequest
 
+_MAX_EXPONENT = 64  # 1e-999999999 written out would take a gigabyte
+
 
 def _get(raw: Mapping[str, str], name: str) -> str | None:
     value = raw.get(name)
@@ -34,7 +36,12 @@ async def json_body(request: Request) -> dict[str, str]:
             continue
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             raise ParamError(name, "must be a string")
-        values[name] = format(value, "f") if isinstance(value, Decimal) else str(value)
+        if isinstance(value, Decimal):
+            exponent = value.as_tuple().exponent
+            if not isinstance(exponent, int) or abs(exponent) > _MAX_EXPONENT:
+                raise ParamError(name, "must be a decimal number, e.g. 100.50")
+            value = format(value, "f")  # exact (never read as a float)
+        values[name] = str(value)
     return values
 
 
