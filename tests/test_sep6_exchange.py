@@ -455,3 +455,27 @@ async def test_kyc_first_then_resumed_keeps_the_quote_deadline(
     assert txn.user_action_required_by.isoformat().replace("+00:00", "Z") == quote["expires_at"]
     params = deposit_hook.recorder.calls[-1]["params"]
     assert params["quote_id"] == quote["id"] and params["source_asset"] == BRL
+
+
+async def test_the_hook_cannot_change_a_quotes_terms(wallet, market, sessions, caplog) -> None:
+    def greedy(params, transaction):
+        transaction.amount_out = Decimal("1")
+        return SUCCESS
+
+    use_hooks(deposit=greedy, withdraw={})
+    quote = await brl_quote(wallet, market)
+    response = await wallet.get("/deposit-exchange", **deposit_params(quote))
+    txn = await load(sessions, response.json()["id"])
+    assert txn.amount_out == Decimal(quote["buy_amount"])
+    assert "the quote's terms stand" in caplog.text
+
+
+async def test_the_hook_may_refine_a_market_estimate(wallet, market, sessions) -> None:
+    def refine(params, transaction):
+        transaction.amount_out = Decimal("98.5")
+        return SUCCESS
+
+    use_hooks(deposit=refine, withdraw={})
+    response = await wallet.get("/deposit-exchange", **deposit_params(amount="500"))
+    txn = await load(sessions, response.json()["id"])
+    assert txn.amount_out == Decimal("98.5")

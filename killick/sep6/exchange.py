@@ -70,16 +70,26 @@ class ExchangeTerms:
         }
 
     def apply(self, txn: Transaction) -> None:
-        """Put the terms on ``txn`` (again after the hook: a quote's are not its to change)."""
-        changed = txn.amount_out is not None and txn.amount_out != self.amount_out
-        if changed and self.quote_id is not None:
-            log.warning("hook changed amount_out of %s; the quote's terms stand", txn.id)
+        """Put the terms on ``txn`` (before the hook, which sees them)."""
         txn.quote_id = self.quote_id
         txn.amount_in, txn.amount_in_asset = self.amount_in, self.sell.id
         txn.amount_out, txn.amount_out_asset = self.amount_out, self.buy.id
         txn.amount_fee = Decimal(self.fee["total"])
         txn.amount_fee_asset = self.fee["asset"]
         txn.fee_details = self.fee
+
+    def keep(self, txn: Transaction) -> None:
+        """After the hook: a firm quote's terms are not the hook's to change (a market
+        estimate is: the hook may know better)."""
+        if self.quote_id is None:
+            return
+        if (txn.amount_in, txn.amount_out, txn.amount_fee) != (
+            self.amount_in,
+            self.amount_out,
+            Decimal(self.fee["total"]),
+        ):
+            log.warning("the hook changed the amounts of %s; the quote's terms stand", txn.id)
+        self.apply(txn)
 
     async def claim(self, session: AsyncSession, txn: Transaction, now: datetime) -> None:
         """Mark the quote used by ``txn``; 400 if another request used it (or it expired)

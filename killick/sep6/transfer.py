@@ -216,7 +216,7 @@ async def start_transfer(
     if not isinstance(outcome, Success) and settings.SEP6_CUSTOMER_INFO_FLOW == "legacy_403":
         raise APIError(403, body=outcome.legacy_body(req.lang))
     if exchange is not None:
-        exchange.apply(txn)
+        exchange.keep(txn)
         await exchange.claim(session, txn, utcnow())
     await settle(session, settings, direction, txn, outcome, previous=None)
     session.add(txn)
