@@ -111,3 +111,8 @@ async def test_post_quote_is_201_and_readable_by_its_owner_only(
     other = await QuoteWallet(client).get(f"/quote/{body['id']}")
     assert other.status_code == 404
     assert await count_quotes(sessions) == 1
+
+
+async def test_stellar_toml_names_the_quote_server(client, market) -> None:
+    toml = (await client.get("/.well-known/stellar.toml")).text
+    assert 'ANCHOR_QUOTE_SERVER = "http://testserver/sep38"' in toml
