@@ -60,6 +60,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         from killick.sep6 import router as sep6_router
 
         app.include_router(sep6_router, prefix=MOUNTS["sep-6"][0])
+    if settings.sep_active("sep-38"):
+        from killick.sep38 import router as sep38_router
+
+        app.include_router(sep38_router, prefix=MOUNTS["sep-38"][0])
     if settings.sep_active("sep-6") and settings.sep_active("sep-12"):
         _resume_sep6_on_kyc(settings)
     for router in registry.routers:

@@ -1,4 +1,5 @@
-"""The ``killick`` command: serve, migrate, assets, keys, configuration, local development."""
+"""The ``killick`` command: serve, migrate, assets, off-chain assets and pairs, keys,
+configuration, local development."""
 
 from __future__ import annotations
 
@@ -374,6 +375,202 @@ def asset_list() -> None:
             f"{item.code}:{item.issuer} distribution={item.distribution_account or '-'} "
             f"decimals={item.significant_decimals} [{flags}] {fees}".rstrip()
         )
+
+
+# -- off-chain assets and exchange pairs (SEP-38) ----------------------------------------------
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    """Repeated options and comma lists alike: ``-m PIX,WIRE`` or ``-m PIX -m WIRE``."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _offchain_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    method_help = "NAME or NAME=description; repeat or separate with commas."
+    func = click.option("--decimals", type=int, default=None)(func)
+    func = click.option(
+        "--country-codes", multiple=True, help="ISO 3166-1 alpha-2 or 3166-2, e.g. BR"
+    )(func)
+    func = click.option(
+        "--delivery-methods", multiple=True, help="Both sell and buy methods. " + method_help
+    )(func)
+    func = click.option(
+        "--sell-delivery-methods", multiple=True, help="How users pay in. " + method_help
+    )(func)
+    func = click.option(
+        "--buy-delivery-methods", multiple=True, help="How users are paid. " + method_help
+    )(func)
+    return func
+
+
+def _offchain_values(
+    decimals: int | None,
+    country_codes: tuple[str, ...],
+    delivery_methods: tuple[str, ...],
+    sell_delivery_methods: tuple[str, ...],
+    buy_delivery_methods: tuple[str, ...],
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if decimals is not None:
+        values["decimals"] = decimals
+    if country_codes:
+        values["country_codes"] = _split(country_codes)
+    both = _split(delivery_methods)
+    sell = _split(sell_delivery_methods) or both
+    buy = _split(buy_delivery_methods) or both
+    if sell:
+        values["sell_delivery_methods"] = sell
+    if buy:
+        values["buy_delivery_methods"] = buy
+    return values
+
+
+def _run_offchain(work: Callable[[Context], Awaitable[T]]) -> T:
+    from killick.offchain_assets import OffChainAssetError
+
+    try:
+        return _run(work)
+    except OffChainAssetError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.group()
+def offchain() -> None:
+    """Manage the off-chain assets traded through SEP-38 (iso4217:BRL, ...)."""
+
+
+@offchain.command("add")
+@click.argument("asset")
+@_offchain_options
+def offchain_add(asset: str, **options: Any) -> None:
+    """Add an off-chain asset, e.g. iso4217:BRL --delivery-methods PIX,WIRE --country-codes BR."""
+    from killick.offchain_assets import create_offchain_asset
+
+    async def work(context: Context) -> None:
+        async with context.sessions() as session:
+            await create_offchain_asset(session, asset, **_offchain_values(**options))
+            await session.commit()
+
+    _run_offchain(work)
+    click.echo(f"added {asset}")
+
+
+@offchain.command("update")
+@click.argument("asset")
+@_offchain_options
+def offchain_update(asset: str, **options: Any) -> None:
+    """Change an off-chain asset; options not given stay as they are."""
+    from killick.offchain_assets import update_offchain_asset
+
+    async def work(context: Context) -> None:
+        async with context.sessions() as session:
+            await update_offchain_asset(session, asset, **_offchain_values(**options))
+            await session.commit()
+
+    _run_offchain(work)
+    click.echo(f"updated {asset}")
+
+
+@offchain.command("remove")
+@click.argument("asset")
+def offchain_remove(asset: str) -> None:
+    """Remove an off-chain asset and its pairs (quotes already given stay readable)."""
+    from killick.offchain_assets import remove_offchain_asset
+
+    async def work(context: Context) -> None:
+        async with context.sessions() as session:
+            await remove_offchain_asset(session, asset)
+            await session.commit()
+
+    _run_offchain(work)
+    click.echo(f"removed {asset}")
+
+
+@offchain.command("list")
+def offchain_list() -> None:
+    """List off-chain assets with their decimals, countries and delivery methods."""
+    from killick.models import OffChainAsset
+
+    async def work(context: Context) -> list[OffChainAsset]:
+        async with context.sessions() as session:
+            query = select(OffChainAsset).order_by(OffChainAsset.id)
+            return list((await session.scalars(query)).all())
+
+    rows = _run(work)
+    if not rows:
+        click.echo("no off-chain assets; add one with `killick offchain add iso4217:XXX`")
+    for row in rows:
+        sell = ",".join(m["name"] for m in row.sell_delivery_methods) or "-"
+        buy = ",".join(m["name"] for m in row.buy_delivery_methods) or "-"
+        countries = ",".join(row.country_codes) or "-"
+        click.echo(f"{row.id} decimals={row.decimals} countries={countries} sell={sell} buy={buy}")
+
+
+@main.group()
+def pair() -> None:
+    """Manage the exchange pairs offered through SEP-38 and the SEP-6 exchange endpoints."""
+
+
+@pair.command("add")
+@click.argument("sell_asset")
+@click.argument("buy_asset")
+@click.option("--both-ways", is_flag=True, help="Also add BUY_ASSET -> SELL_ASSET.")
+def pair_add(sell_asset: str, buy_asset: str, both_ways: bool) -> None:
+    """Let users sell SELL_ASSET for BUY_ASSET (one iso4217:, one stellar:CODE:ISSUER)."""
+    from killick.offchain_assets import add_pair
+
+    async def work(context: Context) -> None:
+        async with context.sessions() as session:
+            await add_pair(session, sell_asset, buy_asset)
+            if both_ways:
+                await add_pair(session, buy_asset, sell_asset)
+            await session.commit()
+
+    _run_offchain(work)
+    click.echo(f"added {sell_asset} -> {buy_asset}" + (" and back" if both_ways else ""))
+
+
+@pair.command("remove")
+@click.argument("sell_asset")
+@click.argument("buy_asset")
+def pair_remove(sell_asset: str, buy_asset: str) -> None:
+    """Stop offering SELL_ASSET -> BUY_ASSET (quotes already given stay readable)."""
+    from killick.offchain_assets import remove_pair
+
+    async def work(context: Context) -> None:
+        async with context.sessions() as session:
+            await remove_pair(session, sell_asset, buy_asset)
+            await session.commit()
+
+    _run_offchain(work)
+    click.echo(f"removed {sell_asset} -> {buy_asset}")
+
+
+@pair.command("list")
+def pair_list() -> None:
+    """List exchange pairs (a Stellar asset needs sep38_enabled for its pairs to be offered)."""
+    from killick.models import ExchangePair
+
+    async def work(context: Context) -> list[tuple[str, str, bool]]:
+        async with context.sessions() as session:
+            rows = (await session.scalars(select(ExchangePair))).all()
+            enabled = {
+                f"stellar:{a.code}:{a.issuer}"
+                for a in (await session.scalars(select(Asset))).all()
+                if a.sep38_enabled
+            }
+        result = []
+        for row in sorted(rows, key=lambda r: (r.sell_asset, r.buy_asset)):
+            stellar = row.buy_asset if row.sell_asset.startswith("iso4217:") else row.sell_asset
+            result.append((row.sell_asset, row.buy_asset, stellar in enabled))
+        return result
+
+    rows = _run(work)
+    if not rows:
+        click.echo("no pairs; add one with `killick pair add iso4217:XXX stellar:CODE:G...`")
+    for sell, buy, offered in rows:
+        note = "" if offered else "  (not offered: the Stellar asset lacks --sep38-enabled)"
+        click.echo(f"{sell} -> {buy}{note}")
 
 
 if __name__ == "__main__":  # pragma: no cover

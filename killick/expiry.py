@@ -4,6 +4,10 @@ Where a transaction waits on the user (funds to send, KYC to give, a field to fi
 carries ``user_action_required_by`` (SEP-6 4.1). ``expire_overdue()`` moves those whose
 deadline passed to ``expired`` through the state machine, so each gets its callback.
 The workers run it in a loop; it is safe in several processes at once on PostgreSQL.
+
+A transaction made at a SEP-38 quote's terms must have the user's funds before the quote
+expires: until they arrive, its deadline is at the latest the quote's ``expires_at``,
+so it expires with the quote (CHECKLIST S6-20, P-21).
 """
 
 from __future__ import annotations
@@ -13,11 +17,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from killick.models import Transaction
+from killick.models import Quote, Transaction
 from killick.settings import Settings
 from killick.transactions import MOVES, Status, transition
 
 EXPIRABLE = tuple(sorted(s.value for s, moves in MOVES.items() if Status.EXPIRED in moves))
+# Before the user's funds arrive (the statuses a transaction can start in, but error).
+BEFORE_FUNDS = {
+    Status.INCOMPLETE,
+    Status.PENDING_CUSTOMER_INFO_UPDATE,
+    Status.PENDING_USER_TRANSFER_START,
+}
 _INFO_STATUSES = {
     Status.INCOMPLETE,
     Status.PENDING_CUSTOMER_INFO_UPDATE,
@@ -38,6 +48,20 @@ def user_deadline(settings: Settings, status: str, now: datetime) -> datetime | 
     else:
         return None
     return now + timedelta(seconds=seconds) if seconds else None
+
+
+async def deadline_for(
+    session: AsyncSession, settings: Settings, txn: Transaction, status: str, now: datetime
+) -> datetime | None:
+    """``user_deadline``, brought forward to the expiry of ``txn``'s quote, if it has one
+    and its funds have not arrived (``status`` is before funds)."""
+    deadline = user_deadline(settings, status, now)
+    if txn.quote_id is None or status not in BEFORE_FUNDS:
+        return deadline
+    expires = await session.scalar(select(Quote.expires_at).where(Quote.id == txn.quote_id))
+    if expires is None:
+        return deadline
+    return expires if deadline is None else min(deadline, expires)
 
 
 async def expire_overdue(session: AsyncSession, now: datetime, *, limit: int = 500) -> list[str]:

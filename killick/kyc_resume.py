@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from killick.errors import APIError
 from killick.models import Transaction
-from killick.sep6.directions import DEPOSIT, WITHDRAW, Direction
+from killick.sep6.directions import (
+    DEPOSIT,
+    DEPOSIT_EXCHANGE,
+    WITHDRAW,
+    WITHDRAW_EXCHANGE,
+    Direction,
+)
+from killick.sep6.exchange import stored_exchange_params
 from killick.sep6.hook_answers import CustomerInfoStatus, Success
 from killick.sep6.params import TransferRequest
 from killick.sep6.transfer import ask_hook, settle
@@ -30,7 +37,7 @@ from killick.transactions import Status, transition
 log = logging.getLogger(__name__)
 
 WAITING_FOR_KYC = (Status.PENDING_CUSTOMER_INFO_UPDATE.value, Status.INCOMPLETE.value)
-_DIRECTIONS = {"deposit": DEPOSIT, "withdrawal": WITHDRAW}
+_DIRECTIONS = {d.kind: d for d in (DEPOSIT, WITHDRAW, DEPOSIT_EXCHANGE, WITHDRAW_EXCHANGE)}
 
 
 def token_for(txn: Transaction) -> SEP10Token:
@@ -78,6 +85,8 @@ async def _resume_one(
 ) -> bool:
     direction = _DIRECTIONS[txn.kind]
     params = stored_request(txn, direction).hook_params()
+    if direction.exchange:
+        params.update(stored_exchange_params(txn))
     previous = txn.status
     try:
         outcome = await ask_hook(direction, token_for(txn), request, params, txn)

@@ -430,3 +430,72 @@ class KycFile(Base):
     principal: Mapped[str] = mapped_column(String(140), index=True)
     customer_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OffChainAsset(Base):
+    """An asset the anchor trades off the network (SEP-38 ``iso4217:BRL``), and how users
+    deliver it to the anchor (``sell``) or receive it (``buy``). Changed only through
+    ``killick.offchain_assets``."""
+
+    __tablename__ = "offchain_asset"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # "iso4217:BRL"
+    decimals: Mapped[int] = mapped_column(Integer, default=2)
+    country_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [{"name": "PIX", "description": "..."}]: SEP-38 /info's delivery methods.
+    sell_delivery_methods: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    buy_delivery_methods: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ExchangePair(Base):
+    """One direction the anchor trades in: users sell ``sell_asset`` to buy ``buy_asset``
+    (SEP-38 identifiers; one side off-chain, the other a Stellar asset)."""
+
+    __tablename__ = "exchange_pair"
+
+    sell_asset: Mapped[str] = mapped_column(String(128), primary_key=True)
+    buy_asset: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Quote(Base):
+    """A SEP-38 firm quote: reserved for the principal that asked for it, kept (and
+    readable) after it expires, used by at most one transaction (``transaction_id``).
+
+    Prices are exact decimal text (they may need more than 7 places); amounts are
+    ``Amount`` (asset decimals are at most 7). ``sell_decimals``/``buy_decimals`` are the
+    assets' decimals when the quote was made, so its answer never changes afterwards.
+    """
+
+    __tablename__ = "sep38_quote"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_id)
+    principal: Mapped[str] = mapped_column(String(140))
+    client_domain: Mapped[str | None] = mapped_column(String(255))
+    context: Mapped[str] = mapped_column(String(8))
+    sell_asset: Mapped[str] = mapped_column(String(128))
+    buy_asset: Mapped[str] = mapped_column(String(128))
+    sell_amount: Mapped[Decimal | None] = mapped_column(Amount)
+    buy_amount: Mapped[Decimal | None] = mapped_column(Amount)
+    sell_decimals: Mapped[int] = mapped_column(Integer)
+    buy_decimals: Mapped[int] = mapped_column(Integer)
+    price: Mapped[str | None] = mapped_column(String(64))
+    total_price: Mapped[str | None] = mapped_column(String(64))
+    fee: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sell_delivery_method: Mapped[str | None] = mapped_column(String(64))
+    buy_delivery_method: Mapped[str | None] = mapped_column(String(64))
+    country_code: Mapped[str | None] = mapped_column(String(16))
+    requested_expire_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    transaction_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+    def __init__(self, **values: Any) -> None:
+        values.setdefault("id", _new_id())
+        values.setdefault("created_at", utcnow())
+        super().__init__(**values)
+
+    def __repr__(self) -> str:
+        return f"Quote({self.id}, {self.sell_asset} -> {self.buy_asset})"

@@ -25,7 +25,13 @@ def iso8601(value: datetime | None) -> str | None:
 
 
 def _amount(txn: Transaction, value: Decimal | None) -> str | None:
-    return format_amount(value, txn.asset.significant_decimals)
+    """Rounded to the asset's decimals, never losing a digit: an exchange's amount in
+    another asset (SEP-38) may have more places than the Stellar asset."""
+    if value is None:
+        return None
+    exponent = value.normalize().as_tuple().exponent
+    needed = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return format_amount(value, max(txn.asset.significant_decimals, needed))
 
 
 def _fee_details(txn: Transaction) -> dict[str, Any]:

@@ -42,6 +42,12 @@ class DepositIntegration:
         * ``{"type": "customer_info_status", "status": "pending" | "denied"}``.
         Killick persists ``transaction`` when this returns (``transaction.save()`` is
         accepted and does the same). Raise ``ValueError`` to refuse with a 400.
+
+        For ``/deposit-exchange`` (and ``/withdraw-exchange``) ``params`` also has
+        ``source_asset``, ``destination_asset`` (as sent), ``sell_asset``, ``buy_asset``
+        (SEP-38 ids) and ``quote_id``; ``amount`` is the sell amount, and ``transaction``
+        already carries the terms (``amount_in``/``amount_out``, their assets, the fee),
+        which a firm quote's keep whatever the hook sets.
         """
         raise NotImplementedError("this anchor does not take SEP-6 deposits")
 
@@ -197,20 +203,50 @@ class RailsIntegration:
 
 
 class QuoteIntegration:
-    """SEP-38 prices and firm quotes."""
+    """SEP-38 prices and firm quotes (docs/sep38.md). Killick has checked the request
+    (assets traded, pair offered, amounts within decimals, delivery methods, country) and
+    checks every answer: amounts within each asset's decimals, a fee in the sell or buy
+    asset whose ``details`` add up to its ``total``, and the price formulas
+    (``sell_amount = total_price * buy_amount``; ``sell_amount - fee = price * buy_amount``
+    with the fee in the sell asset, ``sell_amount = price * (buy_amount + fee)`` with it
+    in the buy asset) to the decimals of the amounts; ``killick.sep38.fit_price`` gives
+    the shortest price that holds. Amounts and prices are decimal strings or Decimals,
+    never floats. Raise ``ValueError`` to refuse with a 400; a wrong answer is logged
+    and the wallet gets a 500. ``token`` is None where authentication is optional and
+    the wallet sent none. ``killick.integrations.fixed_rate.FixedRateQuotes`` is a
+    complete example."""
 
     def get_prices(
         self, token: Any, request: Any, params: dict[str, Any], *args: Any, **kwargs: Any
     ) -> list[dict[str, Any]]:
-        """``GET /prices``: indicative prices for the assets that can be traded."""
+        """``GET /prices``: ``params`` has ``sell_asset`` or ``buy_asset`` (the other is
+        None), ``sell_amount``/``buy_amount`` (Decimal or None), ``sell_delivery_method``,
+        ``buy_delivery_method``, ``country_code``, ``assets`` (the counter assets that may
+        be priced) and ``decimals`` (asset id -> decimals). Return ``[{"asset", "price"}]``
+        for those of ``assets`` the anchor offers now; ``price`` is the price of one unit
+        of the buy asset in the sell asset, margin included. Killick adds ``decimals``."""
         raise NotImplementedError("this anchor does not offer quotes")
 
     def get_price(
         self, token: Any, request: Any, params: dict[str, Any], *args: Any, **kwargs: Any
     ) -> dict[str, Any]:
-        """``GET /price``: an indicative price for one pair and amount."""
+        """``GET /price`` (and SEP-6 exchanges without a quote, for the sell amount given):
+        ``params`` has ``sell_asset``, ``buy_asset``, one of ``sell_amount``/``buy_amount``
+        (Decimal; the other None), ``sell_delivery_method``, ``buy_delivery_method``,
+        ``country_code``, ``context`` (``sep6`` or ``sep31``), ``sell_decimals`` and
+        ``buy_decimals``. Return ``{"total_price", "price", "sell_amount", "buy_amount",
+        "fee": {"total", "asset", "details"?: [{"name", "description"?, "amount"}]}}``."""
         raise NotImplementedError("this anchor does not offer quotes")
 
     def post_quote(self, token: Any, request: Any, quote: Any, *args: Any, **kwargs: Any) -> Any:
-        """``POST /quote``: fill in a firm price and expiry on ``quote``."""
+        """``POST /quote``: fill in a firm price and expiry on ``quote`` (a
+        ``killick.models.Quote``, not yet stored) and return it. Killick has set
+        ``principal``, ``context`` (``sep6``, ``sep24`` or ``sep31``), ``sell_asset``,
+        ``buy_asset``, one of ``sell_amount``/``buy_amount``, ``sell_decimals``,
+        ``buy_decimals``, the delivery methods, ``country_code`` and
+        ``requested_expire_after`` (the wallet's ``expire_after`` or None): leave those as
+        they are. Set ``sell_amount``, ``buy_amount``, ``price``, ``total_price``, ``fee``
+        (as in ``get_price``) and ``expires_at`` (an aware datetime in the future; one
+        before ``requested_expire_after`` makes Killick answer 400). Reserve the amount
+        until ``expires_at``: SEP-38 asks anchors to hold firm quotes."""
         raise NotImplementedError("this anchor does not offer quotes")

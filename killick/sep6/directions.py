@@ -2,7 +2,8 @@
 
 SEP-6 spells one direction three ways (CHECKLIST P-10): the endpoint and ``/info`` key
 ``withdraw``, the transaction kind ``withdrawal``, and Killick's asset columns
-``withdrawal_*``. The exchange variants (SEP-38 issue) get their own ``Direction``.
+``withdrawal_*``. The exchange variants (``/deposit-exchange``, ``/withdraw-exchange``)
+are Directions of their own that share the hooks and asset settings of their plain twin.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ class Direction:
     name: str  # endpoint, /info key and /fee operation: "deposit" | "withdraw"
     kind: str  # transaction kind: "deposit" | "withdrawal"
     columns: str  # asset column prefix: "deposit" | "withdrawal"
+    exchange: bool = False  # a SEP-38 exchange (another asset on the off-chain side)
+
+    @property
+    def is_deposit(self) -> bool:
+        return self.columns == "deposit"
 
     def integration(self) -> DepositIntegration | WithdrawalIntegration:
         return registry.deposit if self.columns == "deposit" else registry.withdrawal
@@ -57,3 +63,9 @@ class Direction:
 DEPOSIT = Direction(name="deposit", kind="deposit", columns="deposit")
 WITHDRAW = Direction(name="withdraw", kind="withdrawal", columns="withdrawal")
 DIRECTIONS = {d.name: d for d in (DEPOSIT, WITHDRAW)}
+DEPOSIT_EXCHANGE = Direction(
+    name="deposit-exchange", kind="deposit-exchange", columns="deposit", exchange=True
+)
+WITHDRAW_EXCHANGE = Direction(
+    name="withdraw-exchange", kind="withdrawal-exchange", columns="withdrawal", exchange=True
+)

@@ -5,7 +5,8 @@ Per asset, the ``sep6_info`` hook adds what only the anchor knows: ``funding_met
 deprecated deposit ``fields`` and withdraw ``types``. Old wallets read ``fields.type``
 and ``types`` and never ``funding_methods`` (CHECKLIST S6-49), so Killick publishes each
 form from the other when the hook gives only one. The hook's answer is cached per asset
-and language: it must depend on those only, never on the request.
+and language: it must depend on those only, never on the request. With SEP-38 active,
+``deposit-exchange``/``withdraw-exchange`` come from ``exchange_info``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from killick.context import Context
 from killick.integrations import call_hook, registry
 from killick.models import Asset
 from killick.sep6.directions import DEPOSIT, WITHDRAW
+from killick.sep6.exchange_info import exchange_blocks
 from killick.sep6.fees import limit_fields, static_fee_fields
 from killick.sep6.hook_answers import HookAnswerError
 
@@ -37,7 +39,7 @@ class Info:
     body: bytes
 
     def entry(self, direction: str, code: str) -> dict[str, Any] | None:
-        return self.document[direction].get(code)
+        return self.document.get(direction, {}).get(code)
 
 
 def _field_specs(name: str, value: object) -> dict[str, dict[str, Any]]:
@@ -145,6 +147,7 @@ async def build_info(
     """The whole /info document; the hook is called once per SEP-6 asset."""
     deposit: dict[str, Any] = {}
     withdraw: dict[str, Any] = {}
+    published_by_code: dict[str, _Published] = {}
     for asset in assets:
         if not asset.sep6_enabled or asset.code in deposit:
             continue  # SEP-6 keys assets by code: the first of a code wins
@@ -154,12 +157,14 @@ async def build_info(
         except HookAnswerError as error:
             log.error("sep6_info hook answered wrongly for %s (%s): %s", asset.code, lang, error)
             raise
+        published_by_code[asset.code] = published
         deposit[asset.code] = _deposit_entry(asset, published)
         withdraw[asset.code] = _withdraw_entry(asset, published)
     settings = context.settings
-    document = {
-        "deposit": deposit,
-        "withdraw": withdraw,
+    document: dict[str, Any] = {"deposit": deposit, "withdraw": withdraw}
+    if settings.sep_active("sep-38"):
+        document.update(await exchange_blocks(context, assets, published_by_code))
+    document |= {
         "fee": {"enabled": True, "authentication_required": False},
         "transactions": {"enabled": True, "authentication_required": True},
         "transaction": {"enabled": True, "authentication_required": True},

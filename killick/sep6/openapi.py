@@ -1,4 +1,4 @@
-"""OpenAPI descriptions of the ``/deposit`` and ``/withdraw`` parameters.
+"""OpenAPI descriptions of the ``/deposit``, ``/withdraw`` (and exchange) parameters.
 
 Killick reads those parameters itself (the same way from a query string, a JSON body or
 a form), so FastAPI cannot derive their schema; this module states it, from the same
@@ -45,8 +45,24 @@ PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     "refund_memo_type": ("Type of refund_memo: text, id or hash.", _MEMO_TYPE),
     "dest": ("Deprecated: the off-chain destination account.", _STRING),
     "dest_extra": ("Deprecated: extra information about dest.", _STRING),
+    "source_asset": (
+        "Exchanges: deposit: the off-chain asset sold (SEP-38 form, e.g. iso4217:BRL); "
+        "withdraw: the code of the Stellar asset sold.",
+        _STRING,
+    ),
+    "destination_asset": (
+        "Exchanges: deposit: the code of the Stellar asset bought; withdraw: the "
+        "off-chain asset bought (SEP-38 form).",
+        _STRING,
+    ),
+    "quote_id": ("Exchanges: the id of a SEP-38 firm quote (else the market rate).", _STRING),
 }
-REQUIRED = {"asset_code"}
+REQUIRED = {
+    "deposit": {"asset_code"},
+    "withdraw": {"asset_code"},
+    "deposit-exchange": {"source_asset", "destination_asset", "amount"},
+    "withdraw-exchange": {"source_asset", "destination_asset", "amount"},
+}
 
 
 def query_parameters(endpoint: str) -> list[dict[str, Any]]:
@@ -54,7 +70,7 @@ def query_parameters(endpoint: str) -> list[dict[str, Any]]:
         {
             "name": name,
             "in": "query",
-            "required": name in REQUIRED,
+            "required": name in REQUIRED[endpoint],
             "description": PARAMETERS[name][0],
             "schema": PARAMETERS[name][1],
         }
@@ -65,7 +81,7 @@ def query_parameters(endpoint: str) -> list[dict[str, Any]]:
 def body_schema(endpoint: str) -> dict[str, Any]:
     schema = {
         "type": "object",
-        "required": sorted(REQUIRED),
+        "required": sorted(REQUIRED[endpoint]),
         "properties": {
             name: {**PARAMETERS[name][1], "description": PARAMETERS[name][0]}
             for name in KNOWN[endpoint]

@@ -39,7 +39,15 @@ COMMON = (
 )
 DEPOSIT_ONLY = ("email_address", "claimable_balance_supported")
 WITHDRAW_ONLY = ("refund_memo", "refund_memo_type", "dest", "dest_extra")
-KNOWN = {"deposit": COMMON + DEPOSIT_ONLY, "withdraw": COMMON + WITHDRAW_ONLY}
+# The exchange endpoints name the on-chain asset source_asset/destination_asset instead
+# of asset_code; amount is always the sell amount (CHECKLIST S6-17/18, P-13).
+EXCHANGE = ("source_asset", "destination_asset", "quote_id")
+KNOWN = {
+    "deposit": COMMON + DEPOSIT_ONLY,
+    "withdraw": COMMON + WITHDRAW_ONLY,
+    "deposit-exchange": EXCHANGE + COMMON[1:] + DEPOSIT_ONLY,
+    "withdraw-exchange": EXCHANGE + COMMON[1:] + WITHDRAW_ONLY,
+}
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ class TransferRequest:
             "wallet_name": self.wallet_name,
             "wallet_url": self.wallet_url,
         }
-        if self.direction.name == "deposit":
+        if self.direction.is_deposit:
             params["claimable_balance_supported"] = self.claimable_balance_supported
             params["email_address"] = self.email_address
         else:
@@ -139,7 +147,7 @@ def _info_fields(
 ) -> dict[str, str]:
     """Values for the fields /info lists (deprecated mechanism): required ones must be
     present, choices respected. Returns those that are not SEP-6 parameters."""
-    if direction.name == "deposit":
+    if direction.is_deposit:
         specs = entry.get("fields", {})
     else:
         specs = entry.get("types", {}).get(method, {}).get("fields", {}) if method else {}
@@ -218,7 +226,7 @@ def parse_transfer(
     if (wallet_url := _present(raw, "wallet_url")) is not None:
         values["wallet_url"] = checks.text("wallet_url", wallet_url, checks.MAX_URL)
 
-    if direction.name == "deposit":
+    if direction.is_deposit:
         if (supported := _present(raw, "claimable_balance_supported")) is not None:
             values["claimable_balance_supported"] = checks.boolean(
                 "claimable_balance_supported", supported

@@ -14,7 +14,15 @@ from killick.money import as_json_number
 from killick.sep6 import checks, listing
 from killick.sep6.body import request_values
 from killick.sep6.checks import ParamError
-from killick.sep6.directions import DEPOSIT, DIRECTIONS, WITHDRAW, Direction
+from killick.sep6.directions import (
+    DEPOSIT,
+    DEPOSIT_EXCHANGE,
+    DIRECTIONS,
+    WITHDRAW,
+    WITHDRAW_EXCHANGE,
+    Direction,
+)
+from killick.sep6.exchange import parse_exchange
 from killick.sep6.fees import fee_for
 from killick.sep6.hook_answers import HookAnswerError
 from killick.sep6.info import Info, current_info
@@ -98,6 +106,22 @@ async def _start(request: Request, token: SEP10Token, direction: Direction) -> J
     return JSONResponse(body)
 
 
+async def _start_exchange(
+    request: Request, token: SEP10Token, direction: Direction
+) -> JSONResponse:
+    context = _context(request)
+    raw = await request_values(request)
+    lang = checks.language("lang", raw.get("lang") or None, context.settings)
+    document = await _info(context, request, lang)
+    snapshot = await context.catalog.current()
+    transfer, terms = await parse_exchange(
+        context, request, token, raw, direction, info=document, assets=snapshot.assets
+    )
+    async with context.sessions() as session:
+        body = await start_transfer(session, context.settings, token, request, transfer, terms)
+    return JSONResponse(body)
+
+
 _TRANSFER_RESPONSES: dict[int | str, dict[str, Any]] = {
     **AUTH_FAILED,
     400: {"description": 'A parameter is missing or wrong: {"error": "<name>: ..."}'},
@@ -142,6 +166,46 @@ async def withdraw(request: Request, token: Token) -> JSONResponse:
 )
 async def withdraw_post(request: Request, token: Token) -> JSONResponse:
     return await _start(request, token, WITHDRAW)
+
+
+@router.get(
+    "/deposit-exchange",
+    summary="Start a deposit of one asset for another (SEP-38 quote or market rate)",
+    openapi_extra={"parameters": query_parameters("deposit-exchange")},
+    responses=_TRANSFER_RESPONSES,
+)
+async def deposit_exchange(request: Request, token: Token) -> JSONResponse:
+    return await _start_exchange(request, token, DEPOSIT_EXCHANGE)
+
+
+@router.post(
+    "/deposit-exchange",
+    summary="Start a deposit exchange (POST form of GET /deposit-exchange)",
+    openapi_extra=body_schema("deposit-exchange"),
+    responses=_TRANSFER_RESPONSES,
+)
+async def deposit_exchange_post(request: Request, token: Token) -> JSONResponse:
+    return await _start_exchange(request, token, DEPOSIT_EXCHANGE)
+
+
+@router.get(
+    "/withdraw-exchange",
+    summary="Start a withdrawal of one asset for another (SEP-38 quote or market rate)",
+    openapi_extra={"parameters": query_parameters("withdraw-exchange")},
+    responses=_TRANSFER_RESPONSES,
+)
+async def withdraw_exchange(request: Request, token: Token) -> JSONResponse:
+    return await _start_exchange(request, token, WITHDRAW_EXCHANGE)
+
+
+@router.post(
+    "/withdraw-exchange",
+    summary="Start a withdrawal exchange (POST form of GET /withdraw-exchange)",
+    openapi_extra=body_schema("withdraw-exchange"),
+    responses=_TRANSFER_RESPONSES,
+)
+async def withdraw_exchange_post(request: Request, token: Token) -> JSONResponse:
+    return await _start_exchange(request, token, WITHDRAW_EXCHANGE)
 
 
 @router.get(

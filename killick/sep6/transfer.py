@@ -1,6 +1,7 @@
 """Starting a deposit or withdrawal: build the transaction, ask the hook, act on its answer.
 
-Shared by ``/deposit`` and ``/withdraw`` (and, later, their exchange variants), and by
+Shared by ``/deposit`` and ``/withdraw``, their exchange variants (``exchange.py`` gives
+the terms), and
 ``killick.kyc_resume``, which asks the hook again once the customer's KYC is accepted.
 Nothing is written unless the hook answered well: a hook that raises, or answers in a
 wrong shape, leaves no row behind.
@@ -16,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from killick.columns import utcnow
 from killick.errors import APIError
-from killick.expiry import user_deadline
+from killick.expiry import deadline_for
 from killick.integrations import call_hook
 from killick.models import Transaction
 from killick.money import MAX_AMOUNT, round_amount
 from killick.sep6 import deposit, withdraw
 from killick.sep6.directions import Direction
+from killick.sep6.exchange import ExchangeTerms
 from killick.sep6.fees import fee_for, limit_fields, static_fee_fields
 from killick.sep6.hook_answers import (
     Answer,
@@ -154,7 +156,7 @@ async def settle(
             txn.message = None
     elif txn.message is None:
         txn.message = CUSTOMER_INFO_MESSAGE
-    txn.user_action_required_by = user_deadline(settings, target, now)
+    txn.user_action_required_by = await deadline_for(session, settings, txn, target, now)
     reason = _reason(outcome)
     if assigned != previous and apply_hook_status(
         session, txn, previous, hook=direction.hook_name()
@@ -194,19 +196,28 @@ async def start_transfer(
     token: SEP10Token,
     request: Any,
     req: TransferRequest,
+    exchange: ExchangeTerms | None = None,
 ) -> dict[str, Any]:
     """Create the transaction for a valid request; returns the 200 body or raises
     APIError (400 refused, 403 customer info in the legacy flow or denied, 500 hook bug).
-    The caller's session is committed here, once, with the transaction and its event."""
+    The caller's session is committed here, once, with the transaction and its event
+    (and, for an exchange at a quote's terms, the quote marked used)."""
     direction = req.direction
     asset = await session.merge(req.asset, load=False)  # this session's copy of the cached one
     txn = _module(direction).new_transaction(token, req, asset)
-    outcome = await ask_hook(direction, token, request, req.hook_params(asset), txn)
+    params = req.hook_params(asset)
+    if exchange is not None:
+        exchange.apply(txn)
+        params.update(exchange.hook_params(direction))
+    outcome = await ask_hook(direction, token, request, params, txn)
     if isinstance(outcome, CustomerInfoStatus) and outcome.status == "denied":
         # Nothing to wait for: no transaction is kept, in either flow (docs/sep6.md).
         raise APIError(403, body=outcome.legacy_body(req.lang))
     if not isinstance(outcome, Success) and settings.SEP6_CUSTOMER_INFO_FLOW == "legacy_403":
         raise APIError(403, body=outcome.legacy_body(req.lang))
+    if exchange is not None:
+        exchange.keep(txn)
+        await exchange.claim(session, txn, utcnow())
     await settle(session, settings, direction, txn, outcome, previous=None)
     session.add(txn)
     await session.commit()

@@ -41,6 +41,17 @@ WITHDRAWAL_KINDS = ("withdrawal", "withdrawal-exchange")
 TOLERANCE = Decimal("0.10")  # CHECKLIST S6-32: accept ±10% of the requested amount
 
 
+def _exchange_amounts(withdrawal: Transaction, received: Decimal) -> None:
+    """An exchange keeps its terms (a SEP-38 quote's, or the market estimate: amount_out
+    is in the off-chain asset) when the user paid the amount agreed. Any other amount
+    has no agreed terms: amount_out and the fee are cleared, for the anchor's rails to
+    convert at its rate. The SEP-6 fee hook, in the Stellar asset, never applies."""
+    if received == withdrawal.amount_in:
+        return
+    withdrawal.amount_in = received
+    withdrawal.amount_out = withdrawal.amount_fee = withdrawal.fee_details = None
+
+
 @dataclass(frozen=True)
 class Payment:
     """An incoming payment as the observer reads it from Horizon."""
@@ -315,10 +326,13 @@ class PaymentObserver:
             )
             await self._unmatched(session, payment, withdrawal, f"amount {verdict}; refund due")
             return 1
-        fee = await fee_for(WITHDRAW, asset, payment.amount, withdrawal.funding_method)
-        withdrawal.amount_in = payment.amount
-        withdrawal.amount_fee = fee
-        withdrawal.amount_out = round_amount(payment.amount - fee, asset.significant_decimals)
+        if withdrawal.kind == "withdrawal-exchange":
+            _exchange_amounts(withdrawal, payment.amount)
+        else:
+            fee = await fee_for(WITHDRAW, asset, payment.amount, withdrawal.funding_method)
+            withdrawal.amount_in = payment.amount
+            withdrawal.amount_fee = fee
+            withdrawal.amount_out = round_amount(payment.amount - fee, asset.significant_decimals)
         transition(
             session,
             withdrawal,
