@@ -278,3 +278,20 @@ async def test_odd_values_never_cause_a_500(wallet: Wallet, sessions, endpoint) 
             assert response.status_code in (200, 400, 404), (path, params, response.text)
         patched = await wallet.patch("/transactions/" + quote(value, safe=""), {"transaction": {}})
         assert patched.status_code in (400, 404, 405)
+
+
+async def test_a_json_number_with_a_huge_exponent_is_a_400_not_a_memory_bomb(
+    client, sessions, cipher
+) -> None:
+    from tests.helpers import bearer
+    from tests.sep6_support import add_asset, use_hooks
+
+    use_hooks()
+    await add_asset(sessions, cipher)
+    response = await client.post(
+        "/sep6/deposit",
+        content=b'{"asset_code": "USD", "amount": 1e-999999999}',
+        headers={**bearer(), "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "amount" in response.json()["error"]

@@ -14,6 +14,8 @@ from fastapi import Request
 
 from killick.sep6.checks import ParamError
 
+_MAX_EXPONENT = 64
+
 
 def _as_text(name: str, value: object) -> str | None:
     if value is None:
@@ -21,6 +23,10 @@ def _as_text(name: str, value: object) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        if not isinstance(exponent, int) or abs(exponent) > _MAX_EXPONENT:
+            # "1e-999999999" would expand to a gigabyte of digits
+            raise ParamError(name, "must be a decimal number, e.g. 100.50")
         return format(value, "f")  # exact: JSON numbers are read as Decimal, never float
     if isinstance(value, int | str):
         return str(value)
