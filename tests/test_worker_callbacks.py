@@ -25,7 +25,8 @@ from killick.sep12.callbacks import set_callback
 from killick.sep12.status import record_status
 from killick.signatures import verify_callback
 from killick.transactions import transition
-from killick.workers.callbacks import Callbacks, Delivery, backoff
+from killick.workers.backoff import backoff
+from killick.workers.callbacks import Callbacks, Delivery
 from tests.helpers import SIGNING, make_settings
 
 FAST = {

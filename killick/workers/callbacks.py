@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +31,8 @@ from killick.columns import utcnow
 from killick.context import Context
 from killick.models import Event
 from killick.signatures import SIGNATURE_HEADER, sign_callback
-from killick.workers.leases import claim_ids
+from killick.workers.backoff import backoff
+from killick.workers.claims import claim_ids
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +85,6 @@ def pending_in_order(now: datetime) -> list[Any]:
         Event.next_attempt_at <= now,
         ~blocked,
     ]
-
-
-def backoff(attempts: int, base: float, cap: float) -> float:
-    """Seconds before the next attempt after ``attempts`` failures: exponential, capped,
-    with "equal jitter" (between half and all of it) so retries do not come in waves."""
-    delay = min(cap, base * 2 ** min(attempts - 1, 32))
-    return delay / 2 + random.uniform(0, delay / 2)
 
 
 class Callbacks:
