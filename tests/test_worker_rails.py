@@ -550,3 +550,16 @@ async def test_a_claim_leases_at_most_its_limit(database_url, engine) -> None:
             pages.append(page)
     assert [len(p) for p in pages] == [5, 5, 5, 5, 3, 0]
     assert [i for p in pages for i in p] == sorted(ids)
+
+
+async def test_without_rails_hooks_transactions_are_left_to_the_anchor(
+    database_url, engine
+) -> None:
+    context = context_for(database_url, engine)
+    (deposit,) = await add(context, await new_asset(context))
+    (withdrawal,) = await add_withdrawals(context)
+    assert await DepositsPoll(context, "worker-a").run_once() == 0
+    assert await Outgoing(context, "worker-a").run_once() == 0
+    assert (await load(context, deposit)).status == "pending_user_transfer_start"
+    txn = await load(context, withdrawal)
+    assert (txn.status, txn.claimed_by) == ("pending_anchor", None)

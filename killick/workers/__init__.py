@@ -4,6 +4,10 @@ delivering callbacks, expiring what waits too long. ``killick worker`` runs it a
 from __future__ import annotations
 
 from killick.context import Context
+from killick.workers.callbacks import Callbacks
+from killick.workers.deposits_poll import DepositsPoll
+from killick.workers.expiry import Expiry
+from killick.workers.outgoing import Outgoing
 from killick.workers.runner import Loop, Worker, new_worker_id
 from killick.workers.settlement import Settlement
 from killick.workers.trust import TrustWatch
@@ -12,8 +16,26 @@ from killick.workers.trust import TrustWatch
 def build_worker(context: Context, worker_id: str | None = None) -> Worker:
     """A worker with every loop, sharing one id for its leases."""
     worker_id = worker_id or new_worker_id()
-    loops: list[Loop] = [Settlement(context, worker_id), TrustWatch(context, worker_id)]
+    loops: list[Loop] = [
+        Settlement(context, worker_id),
+        TrustWatch(context, worker_id),
+        DepositsPoll(context, worker_id),
+        Outgoing(context, worker_id),
+        Callbacks(context, worker_id),
+        Expiry(context, worker_id),
+    ]
     return Worker(context, loops, worker_id)
 
 
-__all__ = ["Loop", "Settlement", "TrustWatch", "Worker", "build_worker", "new_worker_id"]
+__all__ = [
+    "Callbacks",
+    "DepositsPoll",
+    "Expiry",
+    "Loop",
+    "Outgoing",
+    "Settlement",
+    "TrustWatch",
+    "Worker",
+    "build_worker",
+    "new_worker_id",
+]

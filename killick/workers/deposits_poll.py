@@ -31,6 +31,7 @@ from killick.workers.pages import (
     AmountProblem,
     claim_page,
     normalise_amounts,
+    rails_hook_implemented,
     restore,
     returned_of,
     snapshot,
@@ -39,7 +40,8 @@ from killick.workers.pages import (
 
 log = logging.getLogger(__name__)
 
-HOOK = "rails.poll_pending_deposits"
+HOOK_NAME = "poll_pending_deposits"
+HOOK = f"rails.{HOOK_NAME}"
 DEPOSIT_KINDS = ("deposit", "deposit-exchange")
 WAITING = (Status.PENDING_USER_TRANSFER_START.value, Status.PENDING_EXTERNAL.value)
 
@@ -89,7 +91,7 @@ class DepositsPoll:
 
     async def run_once(self) -> int:
         """One sweep over every waiting deposit, at most every RAILS_POLL_SECONDS."""
-        if time.monotonic() < self._next_sweep:
+        if time.monotonic() < self._next_sweep or not rails_hook_implemented(HOOK_NAME):
             return 0
         self._next_sweep = time.monotonic() + self.settings.RAILS_POLL_SECONDS
         page_size = self.settings.RAILS_PAGE_SIZE

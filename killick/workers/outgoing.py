@@ -41,6 +41,7 @@ from killick.workers.pages import (
     AmountProblem,
     claim_page,
     normalise_amounts,
+    rails_hook_implemented,
     restore,
     returned_of,
     snapshot,
@@ -90,7 +91,13 @@ class Outgoing:
     # -- sending --------------------------------------------------------------------------
 
     async def send_due(self) -> int:
-        """Send up to RAILS_CONCURRENCY withdrawals at once. Returns the calls made."""
+        """Send up to RAILS_CONCURRENCY withdrawals at once. Returns the calls made.
+
+        Without an ``execute_outgoing_transaction`` of the anchor's, withdrawals stay in
+        ``pending_anchor`` for the anchor's own processing.
+        """
+        if not rails_hook_implemented("execute_outgoing_transaction"):
+            return 0
         async with self.context.sessions() as session:
             ids = await claim_ids(
                 session,
@@ -198,6 +205,8 @@ class Outgoing:
     async def poll_sent(self) -> int:
         """One sweep over the sent withdrawals, at most every RAILS_POLL_SECONDS."""
         if time.monotonic() < self._next_poll:
+            return 0
+        if not rails_hook_implemented("poll_outgoing_transactions"):
             return 0
         self._next_poll = time.monotonic() + self.settings.RAILS_POLL_SECONDS
         page_size = self.settings.RAILS_PAGE_SIZE

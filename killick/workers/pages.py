@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from killick.integrations import RailsIntegration, registry
 from killick.models import Transaction
 from killick.money import MAX_AMOUNT, round_amount
 from killick.workers.claims import claim_ids
@@ -96,6 +97,12 @@ async def still_leased(
     with session.no_autoflush:  # what the hook changed is not checked yet: keep it unsaved
         result = await session.execute(statement)
     return set(result.scalars().all())
+
+
+def rails_hook_implemented(name: str) -> bool:
+    """Whether the anchor's RailsIntegration overrides hook ``name`` (else Killick leaves
+    those transactions alone rather than hand them to a default that does nothing)."""
+    return getattr(type(registry.rails), name) is not getattr(RailsIntegration, name)
 
 
 def returned_of(page: Sequence[Transaction], answer: Any, hook: str) -> list[Transaction]:
