@@ -563,3 +563,18 @@ async def test_without_rails_hooks_transactions_are_left_to_the_anchor(
     assert (await load(context, deposit)).status == "pending_user_transfer_start"
     txn = await load(context, withdrawal)
     assert (txn.status, txn.claimed_by) == ("pending_anchor", None)
+
+
+async def test_a_withdrawal_that_moved_on_after_its_claim_is_not_sent(database_url, engine) -> None:
+    context = context_for(database_url, engine)
+    lease = {"claimed_by": "worker-a", "claimed_until": utcnow() + timedelta(seconds=60)}
+    (held,) = await add_withdrawals(context, status="on_hold", **lease)
+    (sent,) = await add_withdrawals(
+        context, status="pending_external", outgoing_sent_at=utcnow(), **lease
+    )
+    bank = Bank()
+    register_integrations(rails=bank)
+    loop = Outgoing(context, "worker-a")
+    assert await loop.send(held) == 0 and await loop.send(sent) == 0
+    assert bank.calls == []
+    assert (await load(context, held)).claimed_by is None

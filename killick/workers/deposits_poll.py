@@ -110,15 +110,14 @@ class DepositsPoll:
                     lease=self.lease,
                     limit=page_size,
                 )
-                if not page:
+                if not page:  # only an empty page ends the sweep (another worker may
+                    # have leased part of a page, making it short)
                     return moved
                 after = page[-1].id
                 done = await self._poll_page(session, page)
             if done is None:  # the hook failed: try the whole sweep again next time
                 return moved
             moved += done
-            if len(page) < page_size:
-                return moved
 
     async def _poll_page(self, session: AsyncSession, page: list[Transaction]) -> int | None:
         before = {txn.id: snapshot(txn) for txn in page}

@@ -128,6 +128,12 @@ class Outgoing:
             )
             if txn is None:
                 return 0
+            interrupted = txn.status == Status.PENDING_EXTERNAL and txn.outgoing_sent_at is None
+            if txn.status != Status.PENDING_ANCHOR and not interrupted:
+                log.info("withdrawal %s: now %s; not sending it", txn.id, txn.status)
+                release([txn])
+                await session.commit()
+                return 0
             if txn.status == Status.PENDING_ANCHOR:
                 transition(
                     session,
@@ -226,7 +232,8 @@ class Outgoing:
                     lease=self.lease,
                     limit=page_size,
                 )
-                if not page:
+                if not page:  # only an empty page ends the sweep (another worker may
+                    # have leased part of a page, making it short)
                     return completed_count
                 after = page[-1].id
                 completed = await self._poll_page(session, page)
@@ -235,8 +242,6 @@ class Outgoing:
             for txn in completed:
                 await self._after_withdrawal(txn)
             completed_count += len(completed)
-            if len(page) < page_size:
-                return completed_count
 
     async def _poll_page(
         self, session: AsyncSession, page: list[Transaction]
