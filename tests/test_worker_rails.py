@@ -180,7 +180,7 @@ async def test_amounts_the_hook_sets_are_rounded_and_completed(database_url, eng
             if txn.id == less:  # less arrived than announced: fee and amount_out follow
                 txn.amount_in = Decimal("50.005")
             elif txn.id == explicit:  # the bank says it all
-                txn.amount_in, txn.amount_fee, txn.amount_out = 100, Decimal("3.333"), "96.67"
+                txn.amount_in, txn.amount_fee, txn.amount_out = 100, Decimal("3.335"), "96.669"
             elif txn.id == unknown:
                 txn.amount_in = 10
         return page
@@ -197,7 +197,8 @@ async def test_amounts_the_hook_sets_are_rounded_and_completed(database_url, eng
         Decimal("1.50"),
         Decimal("48.51"),
     )
-    assert amounts(await load(context, explicit)) == (100, Decimal("3.33"), Decimal("96.67"))
+    # Wallets see the asset's decimals; amount_out is never rounded up.
+    assert amounts(await load(context, explicit)) == (100, Decimal("3.34"), Decimal("96.66"))
     assert amounts(await load(context, unknown)) == (10, Decimal("1.10"), Decimal("8.90"))
     event = (await load_events(context, less))[-1]
     assert event.payload["transaction"]["amount_out"] == "48.51"

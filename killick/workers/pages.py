@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select, update
@@ -142,7 +142,9 @@ def restore(txn: Transaction, before: dict[str, Any]) -> None:
 
 
 def hook_amount(value: Any, decimals: int, name: str) -> Decimal:
-    """An amount a hook set, as a Decimal rounded (half up) to the asset's decimals."""
+    """An amount a hook set, as a Decimal at the asset's decimals, the precision wallets
+    see: rounded half up, except ``amount_out``, rounded down so that what is paid and
+    shown is never more than the hook said."""
     if isinstance(value, bool | float) or not isinstance(value, Decimal | int | str):
         raise AmountProblem(f"{name} must be a Decimal, not {value!r}")
     try:
@@ -151,6 +153,8 @@ def hook_amount(value: Any, decimals: int, name: str) -> Decimal:
         raise AmountProblem(f"{name} is not a number: {value!r}") from None
     if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
         raise AmountProblem(f"{name} is not a Stellar amount: {value}")
+    if name == "amount_out":
+        return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
     return round_amount(amount, decimals)
 
 
