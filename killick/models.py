@@ -221,7 +221,9 @@ class Transaction(Base):
 class Event(Base):
     """The outbox: one row per status change, written in the same database transaction.
 
-    The callbacks loop delivers undelivered rows to the wallet's callback URL.
+    The callbacks loop delivers undelivered rows to the wallet's callback URL, in order
+    per transaction (or customer); ``next_attempt_at`` NULL on an undelivered row with a
+    URL means it gave up (``last_error`` says why). See docs/workers.md.
     """
 
     __tablename__ = "event"
@@ -246,6 +248,9 @@ class Event(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The callbacks loop's lease, so that two workers never deliver the same event.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ConfigVersion(Base):

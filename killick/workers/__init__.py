@@ -4,7 +4,11 @@ delivering callbacks, expiring what waits too long. ``killick worker`` runs it a
 from __future__ import annotations
 
 from killick.context import Context
+from killick.workers.callbacks import Callbacks
+from killick.workers.deposits_poll import DepositsPoll
+from killick.workers.expiry import Expiry
 from killick.workers.observer import PaymentObserver
+from killick.workers.outgoing import Outgoing
 from killick.workers.runner import Loop, Worker, new_worker_id
 from killick.workers.settlement import Settlement
 from killick.workers.trust import TrustWatch
@@ -17,12 +21,20 @@ def build_worker(context: Context, worker_id: str | None = None) -> Worker:
         Settlement(context, worker_id),
         TrustWatch(context, worker_id),
         PaymentObserver(context, worker_id),
+        DepositsPoll(context, worker_id),
+        Outgoing(context, worker_id),
+        Callbacks(context, worker_id),
+        Expiry(context, worker_id),
     ]
     return Worker(context, loops, worker_id)
 
 
 __all__ = [
+    "Callbacks",
+    "DepositsPoll",
+    "Expiry",
     "Loop",
+    "Outgoing",
     "PaymentObserver",
     "Settlement",
     "TrustWatch",

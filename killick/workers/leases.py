@@ -1,8 +1,10 @@
 """Sharing work between worker processes with leases in the database.
 
-A row is claimed by writing the worker's id and a lease deadline in one statement; on
-PostgreSQL the candidate rows are picked with ``FOR UPDATE SKIP LOCKED`` so several
-workers never claim the same row, on SQLite (one worker) the statement alone suffices.
+Candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; several workers
+never claim the same row) and then leased — the worker's id and a deadline written — by
+a second statement in the same database transaction, which re-checks that they are still
+free (SQLite has no row locks). Two statements, not an UPDATE over a LIMIT subquery:
+PostgreSQL may re-run such a subquery per row and lease every matching row.
 A dead worker's leases simply run out and another worker takes the rows.
 """
 
@@ -32,25 +34,36 @@ async def claim_ids(
     limit: int,
     order_by: Sequence[Any] = (),
 ) -> list[Any]:
-    """Lease up to ``limit`` free rows matching ``conditions``; returns their ids (committed)."""
-    candidates = (
-        select(id_column)
-        .where(*conditions, or_(until_column.is_(None), until_column < now))
-        .order_by(*order_by)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    """Lease up to ``limit`` free rows matching ``conditions``; their ids in ``order_by``
+    order (committed). Rows another process holds locked are skipped, never waited for."""
+    free = or_(until_column.is_(None), until_column < now)
+    candidates = list(
+        (
+            await session.scalars(
+                select(id_column)
+                .where(*conditions, free)
+                .order_by(*order_by)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
     )
-    table = id_column.class_
-    statement = (
-        update(table)
-        .where(id_column.in_(candidates.scalar_subquery()))
-        .values({owner_column.key: owner, until_column.key: now + lease})
-        .returning(id_column)
-        .execution_options(synchronize_session=False)
+    if not candidates:
+        await session.commit()
+        return []
+    leased = set(
+        (
+            await session.scalars(
+                update(id_column.class_)
+                .where(id_column.in_(candidates), free)  # still free: SQLite has no row locks
+                .values({owner_column.key: owner, until_column.key: now + lease})
+                .returning(id_column)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
     )
-    ids = list((await session.scalars(statement)).all())
     await session.commit()
-    return ids
+    return [row_id for row_id in candidates if row_id in leased]
 
 
 async def claim_transactions(

@@ -1,7 +1,7 @@
 """SEP-38: off-chain assets, exchange pairs and firm quotes
 
 Revision ID: 0006_sep38
-Revises: 0004_sep12
+Revises: 0005_callbacks
 Create Date: 2026-11-26
 
 Off-chain assets and the pairs the anchor trades are configuration (changed by the CLI,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_sep38"
-down_revision = "0004_sep12"
+down_revision = "0005_callbacks"
 branch_labels = None
 depends_on = None
 
