@@ -42,6 +42,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, help="connections of the load generator")
     parser.add_argument("--ledger-seconds", type=float, help="sandbox ledger interval")
     parser.add_argument("--keep", action="store_true", help="keep the scratch dir (logs)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="py-spy each server worker during the API scenarios; collapsed stacks in DIR",
+    )
     args = parser.parse_args(argv)
     args.groups = [g.strip() for g in args.only.split(",") if g.strip()]
     unknown = set(args.groups) - set(GROUPS)
@@ -51,8 +57,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 class Run:
-    def __init__(self, profile: Profile, groups: list[str], keep: bool) -> None:
+    def __init__(
+        self, profile: Profile, groups: list[str], keep: bool, profile_dir: Path | None = None
+    ) -> None:
         self.profile = profile
+        self.profile_dir = profile_dir
         self.groups = groups
         self.keep = keep
         self.keys = Secrets()
@@ -107,7 +116,13 @@ class Run:
 
             async def api_group() -> None:
                 rows, used = await api.run_api(
-                    profile, kind, await dbs.fresh("api"), chain.url, keys, workdir
+                    profile,
+                    kind,
+                    await dbs.fresh("api"),
+                    chain.url,
+                    keys,
+                    workdir,
+                    profile_dir=self.profile_dir,
                 )
                 self.rows.extend(rows)
                 memory.update(used)
@@ -162,7 +177,7 @@ async def main_async(args: argparse.Namespace) -> int:
         ledger_seconds=args.ledger_seconds,
     )
     load_integrations(INTEGRATIONS)  # the rails stand-in calls the bench's rails hook
-    run = Run(profile, args.groups, args.keep)
+    run = Run(profile, args.groups, args.keep, args.profile)
     machine = describe()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     if "postgresql" in kinds:

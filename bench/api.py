@@ -8,8 +8,13 @@ figures compare across machines.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,6 +37,51 @@ from bench.seed import (
 from killick.context import Context
 
 CODE = "BENCH"
+
+
+@contextlib.contextmanager
+def profiled(
+    out: Path | None, db: str, name: str, server_pid: int, seconds: float
+) -> Iterator[None]:
+    """With ``--profile DIR``: py-spy samples each server worker process while the
+    scenario runs (collapsed stacks, one file per process; the bench extra has py-spy)."""
+    if out is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    out.mkdir(parents=True, exist_ok=True)
+    slug = "".join(c if c.isalnum() else "-" for c in name).strip("-").lower()
+    workers = [pid for pid in procs.descendants(server_pid) if pid != server_pid]
+    spies = [
+        subprocess.Popen(  # noqa: S603
+            [
+                spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(max(1, round(seconds))),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(out / f"{db}-{slug}-{pid}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in workers
+    ]
+    try:
+        yield
+    finally:
+        for spy_process in spies:
+            try:
+                spy_process.wait(timeout=seconds + 30)
+            except subprocess.TimeoutExpired:
+                spy_process.kill()
 
 
 @dataclass(frozen=True)
@@ -157,6 +207,7 @@ async def run_api(
     keys: Secrets,
     workdir: Any,
     only: Callable[[str], bool] = lambda _name: True,
+    profile_dir: Path | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Seed, serve with 2 workers, run each scenario; returns (rows, server memory)."""
     port = procs.free_port()
@@ -174,14 +225,15 @@ async def run_api(
         await asyncio.to_thread(procs.wait_until_up, f"{host_url}/bench/floor", server)
 
         async def load(name: str, op: Operation) -> LoadResult:
-            result = await run_load(
-                name,
-                host_url,
-                op,
-                concurrency=profile.concurrency,
-                seconds=profile.api_seconds,
-                warmup=profile.api_warmup,
-            )
+            with profiled(profile_dir, db, name, server.pid, profile.api_seconds):
+                result = await run_load(
+                    name,
+                    host_url,
+                    op,
+                    concurrency=profile.concurrency,
+                    seconds=profile.api_seconds,
+                    warmup=profile.api_warmup,
+                )
             print(
                 f"  [{db}] {name}: {result.per_second} /s, p50 {result.p50_ms} ms, "
                 f"p99 {result.p99_ms} ms, errors {result.errors}, "

@@ -75,8 +75,17 @@ class Chain:
         response.raise_for_status()
         return int(response.json()["sequence"])
 
-    async def submit(self, envelope_xdr: str) -> dict[str, Any]:
-        response = await self.http.post("/transactions", data={"tx": envelope_xdr})
+    async def submit(self, envelope_xdr: str, attempts: int = 3) -> dict[str, Any]:
+        """Submit and wait for the ledger. A dropped connection (a keep-alive connection
+        the server closed as we reused it) is retried: the sandbox answers a known
+        transaction with its recorded result, so resubmitting never applies it twice."""
+        for attempt in range(attempts):
+            try:
+                response = await self.http.post("/transactions", data={"tx": envelope_xdr})
+                break
+            except httpx.TransportError:
+                if attempt == attempts - 1:
+                    raise
         if response.status_code != 200:
             raise SubmitFailed(f"{response.status_code}: {response.text[:300]}")
         return response.json()

@@ -21,6 +21,7 @@ class Profile:
     settle_per_close: int
     withdrawals: int  # backlog of payments for the observer
     payers: int  # wallets making those payments in parallel
+    backlog_build_bound: float  # seconds; the backlog is what was paid by then
     latency_seconds: float  # how long deposits trickle in
     latency_rate: float  # deposits per second
     memory_backlog: int
@@ -41,6 +42,7 @@ FULL = Profile(
     settle_per_close=100,
     withdrawals=20_000,
     payers=100,
+    backlog_build_bound=600.0,
     latency_seconds=30.0,
     latency_rate=20.0,
     memory_backlog=100_000,
@@ -58,6 +60,7 @@ QUICK = Profile(
     settle_per_close=3,
     withdrawals=20,
     payers=4,
+    backlog_build_bound=60.0,
     latency_seconds=0.5,
     latency_rate=10.0,
     memory_backlog=200,
