@@ -75,13 +75,23 @@ class Chain:
         response.raise_for_status()
         return int(response.json()["sequence"])
 
-    async def submit(self, envelope_xdr: str, attempts: int = 3) -> dict[str, Any]:
+    def own_client(self) -> httpx.AsyncClient:
+        """A client with one connection, for one sequential submitter: httpx's pool scans
+        every connection per request, so one big shared pool costs O(connections) each."""
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        return httpx.AsyncClient(base_url=self.url, timeout=120, limits=limits)
+
+    async def submit(
+        self, envelope_xdr: str, attempts: int = 3, client: httpx.AsyncClient | None = None
+    ) -> dict[str, Any]:
         """Submit and wait for the ledger. A dropped connection (a keep-alive connection
         the server closed as we reused it) is retried: the sandbox answers a known
         transaction with its recorded result, so resubmitting never applies it twice."""
         for attempt in range(attempts):
             try:
-                response = await self.http.post("/transactions", data={"tx": envelope_xdr})
+                response = await (client or self.http).post(
+                    "/transactions", data={"tx": envelope_xdr}
+                )
                 break
             except httpx.TransportError:
                 if attempt == attempts - 1:

@@ -56,7 +56,7 @@ async def run_load(
 ) -> LoadResult:
     """Run ``op`` from ``concurrency`` workers for ``warmup`` + ``seconds``; only the
     operations that start after the warm-up count. Stops by itself."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     latencies: list[float] = []
     errors = 0
     counter = 0
@@ -86,15 +86,22 @@ async def run_load(
         await asyncio.sleep(max(0.0, measure_from - loop.time()))
         cpu_mark.append(time.process_time())
 
-    async with httpx.AsyncClient(
-        base_url=base_url, limits=limits, timeout=request_timeout, http2=False
-    ) as client:
+    # One keep-alive connection per worker, each in its own client: httpx's pool scans
+    # all its connections on every request, which one shared pool would pay per request.
+    clients = [
+        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=request_timeout)
+        for _ in range(concurrency)
+    ]
+    try:
         marker = asyncio.create_task(mark_cpu())
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        await asyncio.gather(*(worker(client) for client in clients))
         await marker
         cpu_used = time.process_time() - cpu_mark[0]
         # The last operations may end after stop_at: measure wall time to the true end.
         wall = max(loop.time() - measure_from, 1e-9)
+    finally:
+        for client in clients:
+            await client.aclose()
     latencies.sort()
     count = len(latencies)
     return LoadResult(

@@ -211,19 +211,20 @@ async def _pay_backlog(
     async def pay_all(payer: Keypair, share: Iterable[int]) -> None:
         nonlocal made
         account = Account(payer.public_key, await chain.sequence(payer.public_key))
-        for memo in share:
-            if time.monotonic() - started > bound:
-                return
-            envelope = (
-                TransactionBuilder(account, PASSPHRASE, 100)
-                .append_payment_op(destination, prepared.stellar_asset, "1")
-                .add_id_memo(memo)
-                .set_timeout(600)
-                .build()
-            )
-            envelope.sign(payer)
-            await chain.submit(envelope.to_xdr())
-            made += 1
+        async with chain.own_client() as client:
+            for memo in share:
+                if time.monotonic() - started > bound:
+                    return
+                envelope = (
+                    TransactionBuilder(account, PASSPHRASE, 100)
+                    .append_payment_op(destination, prepared.stellar_asset, "1")
+                    .add_id_memo(memo)
+                    .set_timeout(600)
+                    .build()
+                )
+                envelope.sign(payer)
+                await chain.submit(envelope.to_xdr(), client=client)
+                made += 1
 
     async with chain.hurry(every=0.01):
         await asyncio.gather(*(pay_all(p, s) for p, s in zip(payers, shares, strict=True)))
