@@ -45,6 +45,8 @@ def settings_env(
         "DATABASE_URL": database_url,
         "HORIZON_URI": horizon_url,
         "INTEGRATIONS": INTEGRATIONS,
+        "WORKER_POLL_SECONDS": "0.2",
+        "RAILS_POLL_SECONDS": "0.2",
     }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -34,52 +33,10 @@ from bench.seed import (
     withdrawal_rows,
 )
 from killick.context import Context
-from killick.integrations import call_hook, registry
 from killick.models import Event, Submission, Transaction
-from killick.transactions import transition
 from killick.workers import PaymentObserver, Worker, build_worker
 
 WALLETS = 5
-RAILS_MODULE = "killick.workers.rails"
-
-
-def rails_loop_exists() -> bool:
-    return importlib.util.find_spec(RAILS_MODULE) is not None
-
-
-class RailsStandIn:
-    """What the rails loop does with ``poll_pending_deposits`` (until killick.workers.rails
-    lands): offer waiting deposits to the hook, move those it returns to pending_anchor."""
-
-    name = "rails (bench stand-in)"
-
-    def __init__(self, context: Context) -> None:
-        self.context = context
-
-    async def run_once(self) -> int:
-        async with self.context.sessions() as session:
-            waiting = (
-                (
-                    await session.scalars(
-                        select(Transaction)
-                        .where(
-                            Transaction.status == "pending_user_transfer_start",
-                            Transaction.kind == "deposit",
-                        )
-                        .order_by(Transaction.updated_at)
-                        .limit(100)
-                    )
-                )
-                .unique()
-                .all()
-            )
-            if not waiting:
-                return 0
-            ready = await call_hook(registry.rails.poll_pending_deposits, list(waiting))
-            for deposit in ready:
-                transition(session, deposit, "pending_anchor", reason="funds received (bench)")
-            await session.commit()
-            return len(ready)
 
 
 def worker(context: Context, worker_id: str) -> Worker:
@@ -89,8 +46,6 @@ def worker(context: Context, worker_id: str) -> Worker:
     for loop in runner.loops:
         if isinstance(loop, PaymentObserver):
             loop.stream_seconds = 1.0
-    if not rails_loop_exists():
-        runner.loops.append(RailsStandIn(context))
     return runner
 
 
@@ -329,7 +284,7 @@ async def latency(
             "rate_per_second": profile.latency_rate,
             "ledger_seconds": profile.ledger_seconds,
             "channels": channels,
-            "rails": "killick.workers.rails" if rails_loop_exists() else "bench stand-in",
+            "rails": "killick.workers.deposits_poll",
         },
     }
 
@@ -364,10 +319,9 @@ async def memory(
 ) -> dict[str, Any]:
     """A ``killick worker`` process draining ``memory_backlog`` deposits: RSS sampled."""
     context = Context.build(make_settings(keys, url, chain.url))
-    via_rails = rails_loop_exists()
     try:
         prepared, wallets = await _setup(chain, context, "MEMO", channels)
-        status = "pending_user_transfer_start" if via_rails else "pending_anchor"
+        status = "pending_user_transfer_start"
         backlog = profile.memory_backlog
         await bulk_insert(
             context, deposit_rows(prepared.asset, [w.public_key for w in wallets], backlog, status)
@@ -406,9 +360,7 @@ async def memory(
             "growth_after_warmup_mb": round(growth_mb, 1),
             "peak_rss_mb": round(peak / 1024, 1),
             "flat": flat,
-            "path": "poll_pending_deposits loop"
-            if via_rails
-            else "settlement claim/plan/pay loop (killick.workers.rails not on this branch yet)",
+            "path": "poll_pending_deposits loop, then settlement",
             "samples_mb": [round(kb / 1024, 1) for _, kb in samples[:: max(1, len(samples) // 20)]],
         },
     }

@@ -40,7 +40,9 @@ class Context:
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Context:
-        engine = engine or create_engine(settings.DATABASE_URL)
+        engine = engine or create_engine(
+            settings.DATABASE_URL, pool_size=settings.DATABASE_POOL_SIZE
+        )
         sessions = session_factory(engine)
         return cls(
             settings=settings,

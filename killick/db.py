@@ -47,6 +47,7 @@ def create_engine(url: str, **kwargs: object) -> AsyncEngine:
     """Create the async engine for ``url`` with Killick's connection settings."""
     full_url = async_url(url)
     if full_url.startswith("sqlite"):
+        kwargs.pop("pool_size", None)  # SQLite's pool keeps one connection per thread
         engine = create_async_engine(full_url, **kwargs)  # type: ignore[arg-type]
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     SERVER_JWT_KEY: SecretStr
     ENCRYPTION_KEYS: SecretStr | None = None
     DATABASE_URL: str = DEFAULT_DATABASE_URL
+    DATABASE_POOL_SIZE: int = Field(default=20, ge=1, le=500)
     HORIZON_URI: str = "https://horizon-testnet.stellar.org"
     STELLAR_NETWORK_PASSPHRASE: str = Network.TESTNET_NETWORK_PASSPHRASE
     INTEGRATIONS: str | None = None

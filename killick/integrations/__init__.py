@@ -13,7 +13,7 @@ from killick.integrations.base import (
     RailsIntegration,
     WithdrawalIntegration,
 )
-from killick.integrations.calls import call_hook
+from killick.integrations.calls import call_hook, inline
 from killick.integrations.defaults import default_fee, default_info, default_toml
 from killick.integrations.registry import (
     IntegrationImportError,
@@ -37,6 +37,7 @@ __all__ = [
     "default_fee",
     "default_info",
     "default_toml",
+    "inline",
     "load_integrations",
     "register_integrations",
     "registry",

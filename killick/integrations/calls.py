@@ -9,9 +9,20 @@ from typing import Any
 
 from anyio import to_thread
 
+INLINE_ATTRIBUTE = "__killick_inline__"
+
+
+def inline(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a plain hook as pure computation (no I/O): called directly, without the thread
+    hop that guards the event loop from anchors' blocking code. Killick's defaults are."""
+    setattr(func, INLINE_ATTRIBUTE, True)
+    return func
+
 
 async def call_hook(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call an anchor hook without ever blocking the event loop on its I/O."""
+    if getattr(func, INLINE_ATTRIBUTE, False):
+        return func(*args, **kwargs)
     if inspect.iscoroutinefunction(func):
         return await func(*args, **kwargs)
     result = await to_thread.run_sync(functools.partial(func, *args, **kwargs))

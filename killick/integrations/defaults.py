@@ -5,15 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from killick.integrations.calls import inline
 from killick.money import round_amount
 
 
+@inline
 def default_toml(*args: Any, **kwargs: Any) -> dict[str, Any]:
     """Extra stellar.toml content (e.g. ``{"DOCUMENTATION": {"ORG_NAME": ...}}``).
     Killick generates the rest; the hook's keys win. Called once per asset change."""
     return {}
 
 
+@inline
 def default_info(
     request: Any, asset: Any, lang: str | None, *args: Any, **kwargs: Any
 ) -> dict[str, Any]:
@@ -23,6 +26,7 @@ def default_info(
     return {}
 
 
+@inline
 def default_fee(fee_params: dict[str, Any], *args: Any, **kwargs: Any) -> Decimal:
     """The fee for ``fee_params``: ``operation`` ("deposit" or "withdraw"), ``type``,
     ``asset_code``, ``amount`` (Decimal) and ``asset`` (the Asset). The default is the

@@ -49,7 +49,13 @@ class Worker:
 
     async def run(self) -> None:
         log.info("worker %s starting loops: %s", self.worker_id, [loop.name for loop in self.loops])
-        await asyncio.gather(*(self._run_loop(loop) for loop in self.loops))
+        try:
+            await asyncio.gather(*(self._run_loop(loop) for loop in self.loops))
+        finally:
+            for loop in self.loops:
+                close = getattr(loop, "aclose", None)
+                if close is not None:
+                    await close()
         log.info("worker %s stopped", self.worker_id)
 
     async def _run_loop(self, loop: Loop) -> None:
