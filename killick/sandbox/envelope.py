@@ -1,21 +1,52 @@
-"""Decoding submitted envelopes into what validation and apply need."""
+"""Decoding submitted envelopes (plain or fee bump) into what validation and apply need."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from stellar_sdk import MuxedAccount, Operation, Transaction, TransactionEnvelope, xdr
+from stellar_sdk import (
+    FeeBumpTransactionEnvelope,
+    MuxedAccount,
+    Operation,
+    Transaction,
+    TransactionEnvelope,
+    xdr,
+)
+from stellar_sdk.decorated_signature import DecoratedSignature
 
 from .problems import HorizonProblem, transaction_malformed
 
 
 @dataclass
+class FeeBump:
+    """The outer part of a fee-bump envelope (CAP-15)."""
+
+    hash: bytes
+    fee_source: MuxedAccount
+    fee: int
+    signatures: list[DecoratedSignature]
+
+
+@dataclass
 class ParsedTransaction:
-    """A submitted v1 transaction with the network-specific hash already computed."""
+    """A submitted transaction with the network-specific hashes already computed.
+
+    `hash` is what was submitted (the outer hash of a fee bump): the key for duplicates and
+    the record's id. `inner_hash` is the v1 transaction's own hash, which its signatures sign.
+    """
 
     envelope_xdr: str
     envelope: TransactionEnvelope
-    hash: bytes
+    inner_hash: bytes
+    fee_bump: FeeBump | None = None
+    operations: list[Operation] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.operations = list(self.envelope.transaction.operations)
+
+    @property
+    def hash(self) -> bytes:
+        return self.fee_bump.hash if self.fee_bump else self.inner_hash
 
     @property
     def hash_hex(self) -> str:
@@ -34,19 +65,38 @@ class ParsedTransaction:
         return self.tx.source.account_id
 
     @property
-    def operations(self) -> list[Operation]:
-        return list(self.tx.operations)
+    def fee_source(self) -> MuxedAccount:
+        return self.fee_bump.fee_source if self.fee_bump else self.tx.source
+
+    @property
+    def fee_source_id(self) -> str:
+        return self.fee_source.account_id
 
     def op_source_id(self, op: Operation) -> str:
         return op.source.account_id if op.source is not None else self.source_id
 
     @property
     def max_fee(self) -> int:
+        """What the fee payer bids: the outer fee of a fee bump, else the transaction's fee."""
+        return self.fee_bump.fee if self.fee_bump else int(self.tx.fee)
+
+    @property
+    def inner_max_fee(self) -> int:
         return int(self.tx.fee)
+
+    @property
+    def fee_operations(self) -> int:
+        """Operations the fee is counted over (a fee bump counts as one more)."""
+        return len(self.operations) + (1 if self.fee_bump else 0)
+
+    @property
+    def fee_rate(self) -> float:
+        """Bid per operation: what surge pricing sorts by."""
+        return self.max_fee / max(self.fee_operations, 1)
 
 
 class UnsupportedEnvelope(Exception):
-    """A well-formed envelope the sandbox does not implement yet (e.g. a fee bump)."""
+    """A well-formed envelope the sandbox does not implement (e.g. a v0 inner transaction)."""
 
 
 def parse_envelope(envelope_xdr: str, network_passphrase: str) -> ParsedTransaction:
@@ -55,13 +105,27 @@ def parse_envelope(envelope_xdr: str, network_passphrase: str) -> ParsedTransact
         raw = xdr.TransactionEnvelope.from_xdr(envelope_xdr)
     except Exception as exc:  # xdrlib raises assorted error types on bad input
         raise transaction_malformed(envelope_xdr) from exc
-    if raw.type == xdr.EnvelopeType.ENVELOPE_TYPE_TX_FEE_BUMP:
-        raise UnsupportedEnvelope("fee bump transactions are not supported by the sandbox yet")
     try:
-        envelope = TransactionEnvelope.from_xdr(envelope_xdr, network_passphrase)
+        if raw.type == xdr.EnvelopeType.ENVELOPE_TYPE_TX_FEE_BUMP:
+            outer = FeeBumpTransactionEnvelope.from_xdr_object(raw, network_passphrase)
+            inner = outer.transaction.inner_transaction_envelope
+            bump = FeeBump(
+                hash=outer.hash(),
+                fee_source=outer.transaction.fee_source,
+                fee=int(outer.transaction.fee),
+                signatures=list(outer.signatures),
+            )
+            return ParsedTransaction(envelope_xdr, inner, inner.hash(), bump)
+        envelope = TransactionEnvelope.from_xdr_object(raw, network_passphrase)
     except Exception as exc:
         raise transaction_malformed(envelope_xdr) from exc
-    return ParsedTransaction(envelope_xdr=envelope_xdr, envelope=envelope, hash=envelope.hash())
+    return ParsedTransaction(envelope_xdr, envelope, envelope.hash())
 
 
-__all__ = ["HorizonProblem", "ParsedTransaction", "UnsupportedEnvelope", "parse_envelope"]
+__all__ = [
+    "FeeBump",
+    "HorizonProblem",
+    "ParsedTransaction",
+    "UnsupportedEnvelope",
+    "parse_envelope",
+]
