@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 from stellar_sdk import (
@@ -101,6 +102,14 @@ class UnsupportedEnvelope(Exception):
 
 def parse_envelope(envelope_xdr: str, network_passphrase: str) -> ParsedTransaction:
     """Decode base64 XDR; hash it for *this* network so foreign signatures do not verify."""
+    # stellar-sdk warns about deprecated operations (allow_trust) while decoding them; the
+    # network must accept whatever clients send without making noise about it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _parse(envelope_xdr, network_passphrase)
+
+
+def _parse(envelope_xdr: str, network_passphrase: str) -> ParsedTransaction:
     try:
         raw = xdr.TransactionEnvelope.from_xdr(envelope_xdr)
     except Exception as exc:  # xdrlib raises assorted error types on bad input

@@ -288,6 +288,28 @@ class SandboxNetwork:
     def _ledger_now(self) -> int:
         return self.latest_ledger.sequence
 
+    def set_limits(
+        self, max_ops_per_ledger: int | None = None, queue_ledgers: int | None = None
+    ) -> None:
+        """Change the network limits from the next ledger on."""
+        if max_ops_per_ledger is not None:
+            if int(max_ops_per_ledger) < 1:
+                raise ValueError("max_ops_per_ledger must be at least 1")
+            self.config.max_ops_per_ledger = int(max_ops_per_ledger)
+        if queue_ledgers is not None:
+            if int(queue_ledgers) < 1:
+                raise ValueError("queue_ledgers must be at least 1")
+            self.config.queue_ledgers = int(queue_ledgers)
+
+    def describe_limits(self) -> dict[str, int]:
+        return {
+            "max_ops_per_ledger": self.config.max_ops_per_ledger,
+            "queue_ledgers": self.config.queue_ledgers,
+            "queue_size_ledgers": self.config.queue_size_ledgers,
+            "queued_transactions": len(self.queue),
+            "queued_operations": self.queue.operations,
+        }
+
     @property
     def pending_count(self) -> int:
         """Transactions queued for the next ledgers."""
