@@ -142,3 +142,13 @@ async def slow_chain(client: HttpxAsyncClient) -> AsyncIterator[Chain]:
         chain = Chain(running, ServerAsync(running.url, client=client), client, manual=True)
         yield chain
         await chain.http.aclose()
+
+
+@pytest.fixture
+def chain_on(client: HttpxAsyncClient):
+    """Build a Chain on a sandbox the test runs itself (e.g. on a state file)."""
+
+    def make(running: RunningSandbox) -> Chain:
+        return Chain(running, ServerAsync(running.url, client=client), client)
+
+    return make
