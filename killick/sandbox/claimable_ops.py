@@ -11,10 +11,10 @@ from stellar_sdk.operation import (
     ClaimClaimableBalance,
     ClawbackClaimableBalance,
     CreateClaimableBalance,
-    Operation,
 )
 
 from . import results
+from .amounts import stroops
 from .applying import OK, ApplyContext, asset_string, can_credit, can_debit, credit, debit
 from .claims import (
     balance_id,
@@ -55,7 +55,7 @@ def create_claimable_balance(
         return results.inner_outcome(_OT.CREATE_CLAIMABLE_BALANCE, code)
 
     asset = asset_string(op.asset)
-    amount = Operation.to_xdr_amount(op.amount)
+    amount = stroops(op.amount)
     why = can_debit(ctx, source, asset, amount)
     if why != OK:
         return fail(_CREATE_CODES[why])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import warnings
 from dataclasses import dataclass, field
 
 from stellar_sdk import (
     FeeBumpTransactionEnvelope,
     MuxedAccount,
+    Network,
     Operation,
     Transaction,
     TransactionEnvelope,
@@ -15,6 +18,7 @@ from stellar_sdk import (
 )
 from stellar_sdk.decorated_signature import DecoratedSignature
 
+from . import fastdecode
 from .problems import HorizonProblem, transaction_malformed
 
 
@@ -111,24 +115,59 @@ def parse_envelope(envelope_xdr: str, network_passphrase: str) -> ParsedTransact
 
 def _parse(envelope_xdr: str, network_passphrase: str) -> ParsedTransaction:
     try:
-        raw = xdr.TransactionEnvelope.from_xdr(envelope_xdr)
+        data = base64.b64decode(envelope_xdr, validate=True)
+        raw = xdr.TransactionEnvelope.from_xdr_bytes(data)
     except Exception as exc:  # xdrlib raises assorted error types on bad input
         raise transaction_malformed(envelope_xdr) from exc
+    network_id = _network_id(network_passphrase)
     try:
         if raw.type == xdr.EnvelopeType.ENVELOPE_TYPE_TX_FEE_BUMP:
             outer = FeeBumpTransactionEnvelope.from_xdr_object(raw, network_passphrase)
             inner = outer.transaction.inner_transaction_envelope
             bump = FeeBump(
-                hash=outer.hash(),
+                hash=fastdecode.tx_hash_from_envelope_bytes(
+                    data, raw.fee_bump.signatures, network_id, _FEE_BUMP
+                ),
                 fee_source=outer.transaction.fee_source,
                 fee=int(outer.transaction.fee),
                 signatures=list(outer.signatures),
             )
             return ParsedTransaction(envelope_xdr, inner, inner.hash(), bump)
-        envelope = TransactionEnvelope.from_xdr_object(raw, network_passphrase)
+        if raw.type != xdr.EnvelopeType.ENVELOPE_TYPE_TX or raw.v1 is None:
+            envelope = TransactionEnvelope.from_xdr_object(raw, network_passphrase)
+            return ParsedTransaction(envelope_xdr, envelope, envelope.hash())
+        return _parse_v1(envelope_xdr, data, raw, network_passphrase, network_id)
     except Exception as exc:
         raise transaction_malformed(envelope_xdr) from exc
-    return ParsedTransaction(envelope_xdr, envelope, envelope.hash())
+
+
+def _parse_v1(
+    envelope_xdr: str,
+    data: bytes,
+    raw: xdr.TransactionEnvelope,
+    network_passphrase: str,
+    network_id: bytes,
+) -> ParsedTransaction:
+    """The common case, decoded through fastdecode (see there for why)."""
+    v1 = raw.v1
+    raw_ops = v1.tx.operations
+    v1.tx.operations = []  # let stellar-sdk decode everything but the operations
+    try:
+        envelope = TransactionEnvelope.from_xdr_object(raw, network_passphrase)
+    finally:
+        v1.tx.operations = raw_ops
+    envelope.transaction.operations = [fastdecode.operation(op) for op in raw_ops]
+    tx_hash = fastdecode.tx_hash_from_envelope_bytes(data, v1.signatures, network_id, _TX)
+    return ParsedTransaction(envelope_xdr, envelope, tx_hash)
+
+
+_TX = xdr.EnvelopeType.ENVELOPE_TYPE_TX.value
+_FEE_BUMP = xdr.EnvelopeType.ENVELOPE_TYPE_TX_FEE_BUMP.value
+
+
+@functools.lru_cache(maxsize=8)
+def _network_id(passphrase: str) -> bytes:
+    return Network(passphrase).network_id()
 
 
 __all__ = [

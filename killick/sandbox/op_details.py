@@ -25,7 +25,7 @@ from stellar_sdk.operation import (
     SetTrustLineFlags,
 )
 
-from .amounts import format_stroops
+from .amounts import format_stroops, stroops
 from .claims import normalize_balance_id, predicate_json, stored_predicate
 
 PAYMENT_TYPES = frozenset(
@@ -99,7 +99,7 @@ def operation_details(
     participants = {source_id}
     details: dict[str, Any] = {}
     applied = applied or {}
-    amount = Operation.to_xdr_amount
+    amount = stroops
     if isinstance(op, Payment):
         details = {
             **asset_fields(op.asset),
@@ -151,7 +151,7 @@ def _other_details(
         participants.update(c.destination for c in op.claimants)
         return {
             "asset": canonical(op.asset),
-            "amount": format_stroops(Operation.to_xdr_amount(op.amount)),
+            "amount": format_stroops(stroops(op.amount)),
             "claimants": [
                 {
                     "destination": c.destination,
@@ -205,7 +205,7 @@ def _other_details(
             **asset_fields(op.asset),
             "from": op.from_.account_id,
             **muxed_fields("from", op.from_),
-            "amount": format_stroops(Operation.to_xdr_amount(op.amount)),
+            "amount": format_stroops(stroops(op.amount)),
         }
     return {}
 
@@ -217,7 +217,7 @@ def _path_payment_details(
     applied: dict[str, Any],
 ) -> dict[str, Any]:
     """Horizon shows the amount the op fixed, and the other one only once it succeeded."""
-    amount = Operation.to_xdr_amount
+    amount = stroops
     if isinstance(op, PathPaymentStrictReceive):
         moved = {
             "amount": format_stroops(amount(op.dest_amount)),

@@ -28,7 +28,7 @@ from stellar_sdk.operation import (
 )
 
 from . import claimable_ops, path_ops, results, trust_ops
-from .amounts import INT64_MAX
+from .amounts import INT64_MAX, stroops
 from .applying import OK, ApplyContext, asset_string, can_credit, can_debit, credit, debit
 from .results import OpOutcome
 from .state import (
@@ -66,7 +66,7 @@ def _create_account(ctx: ApplyContext, op: CreateAccount, source: Account) -> Op
     def result(code: xdr.CreateAccountResultCode) -> OpOutcome:
         return results.inner_outcome(_OT.CREATE_ACCOUNT, code)
 
-    amount = Operation.to_xdr_amount(op.starting_balance)
+    amount = stroops(op.starting_balance)
     if ctx.view.peek(op.destination) is not None:
         return result(_CA.CREATE_ACCOUNT_ALREADY_EXIST)
     if amount < 2 * ctx.base_reserve:
@@ -99,7 +99,7 @@ _PAYMENT_CODES = {
 
 
 def _payment(ctx: ApplyContext, op: Payment, source: Account) -> OpOutcome:
-    amount = Operation.to_xdr_amount(op.amount)
+    amount = stroops(op.amount)
     destination = ctx.view.load(op.destination.account_id)
     if destination is None:
         return results.inner_outcome(_OT.PAYMENT, _PAY.PAYMENT_NO_DESTINATION)
@@ -121,7 +121,7 @@ def _change_trust(ctx: ApplyContext, op: ChangeTrust, source: Account) -> OpOutc
     asset = op.asset
     if not isinstance(asset, Asset):
         return results.not_supported()  # liquidity pool shares are not supported
-    limit = Operation.to_xdr_amount(op.limit)
+    limit = stroops(op.limit)
     key = asset_key(asset.code, asset.issuer)
     line = source.trustlines.get(key)
     if line is None:

@@ -11,9 +11,10 @@ import itertools
 from dataclasses import dataclass
 
 from stellar_sdk import Asset, Keypair, xdr
-from stellar_sdk.operation import Operation, PathPaymentStrictReceive, PathPaymentStrictSend
+from stellar_sdk.operation import PathPaymentStrictReceive, PathPaymentStrictSend
 
 from . import results
+from .amounts import stroops
 from .applying import OK, ApplyContext, asset_string, can_credit, can_debit, credit, debit
 from .rates import convert_in, convert_out
 from .results import OpOutcome
@@ -58,7 +59,7 @@ def strict_send(ctx: ApplyContext, op: PathPaymentStrictSend, source: Account) -
     destination = ctx.view.load(op.destination.account_id)
     if destination is None:
         return fail(_SR.PATH_PAYMENT_STRICT_SEND_NO_DESTINATION)
-    send = Operation.to_xdr_amount(op.send_amount)
+    send = stroops(op.send_amount)
     hops: list[_Hop] = []
     amount = send
     for sell, buy in _hops([op.send_asset, *op.path, op.dest_asset]):
@@ -69,7 +70,7 @@ def strict_send(ctx: ApplyContext, op: PathPaymentStrictSend, source: Account) -
         hops.append(_Hop(buy, out, sell, amount))
         amount = out
     received = amount
-    if received < Operation.to_xdr_amount(op.dest_min):
+    if received < stroops(op.dest_min):
         return fail(_SR.PATH_PAYMENT_STRICT_SEND_UNDER_DESTMIN)
     why = _move(ctx, source, destination, op.send_asset, send, op.dest_asset, received)
     if why != OK:
@@ -101,7 +102,7 @@ def strict_receive(ctx: ApplyContext, op: PathPaymentStrictReceive, source: Acco
     destination = ctx.view.load(op.destination.account_id)
     if destination is None:
         return fail(_RR.PATH_PAYMENT_STRICT_RECEIVE_NO_DESTINATION)
-    wanted = Operation.to_xdr_amount(op.dest_amount)
+    wanted = stroops(op.dest_amount)
     hops: list[_Hop] = []
     amount = wanted
     # Walk back from the destination, as stellar-core does for strict receive.
@@ -113,7 +114,7 @@ def strict_receive(ctx: ApplyContext, op: PathPaymentStrictReceive, source: Acco
         hops.insert(0, _Hop(buy, amount, sell, needed))
         amount = needed
     sent = amount
-    if sent > Operation.to_xdr_amount(op.send_max):
+    if sent > stroops(op.send_max):
         return fail(_RR.PATH_PAYMENT_STRICT_RECEIVE_OVER_SENDMAX)
     why = _move(ctx, source, destination, op.send_asset, sent, op.dest_asset, wanted)
     if why != OK:

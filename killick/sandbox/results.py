@@ -170,11 +170,22 @@ def inner_outcome(
 
     `fields` go to the type's result class (e.g. `balance_id` for a created balance).
     """
+    plain = not fields and details is None
+    if plain:
+        cached = _PLAIN_OUTCOMES.get((op_type, code))
+        if cached is not None:
+            return cached  # results are never mutated, and building XDR objects is slow
     attr, result_class, names = _INNER[op_type]
     tr = xdr.OperationResultTr(type=op_type, **{attr: result_class(code=code, **fields)})
-    return OpOutcome(
+    outcome = OpOutcome(
         xdr.OperationResult(code=xdr.OperationResultCode.opINNER, tr=tr), names[code], details
     )
+    if plain:
+        _PLAIN_OUTCOMES[(op_type, code)] = outcome
+    return outcome
+
+
+_PLAIN_OUTCOMES: dict[tuple[xdr.OperationType, Any], OpOutcome] = {}
 
 
 def success_code(op_type: xdr.OperationType) -> Any:

@@ -7,9 +7,10 @@ since protocol 16 granting it does not need AUTH_REQUIRED.
 from __future__ import annotations
 
 from stellar_sdk import Asset, xdr
-from stellar_sdk.operation import AllowTrust, Clawback, Operation, SetTrustLineFlags
+from stellar_sdk.operation import AllowTrust, Clawback, SetTrustLineFlags
 
 from . import results
+from .amounts import stroops
 from .applying import ApplyContext
 from .results import OpOutcome
 from .state import (
@@ -81,7 +82,7 @@ def clawback(ctx: ApplyContext, op: Clawback, source: Account) -> OpOutcome:
         return result(_CW.CLAWBACK_NO_TRUST)
     if not line.flags & TRUSTLINE_CLAWBACK_ENABLED_FLAG:
         return result(_CW.CLAWBACK_NOT_CLAWBACK_ENABLED)
-    amount = Operation.to_xdr_amount(op.amount)
+    amount = stroops(op.amount)
     if line.balance < amount:
         return result(_CW.CLAWBACK_UNDERFUNDED)
     line.balance -= amount

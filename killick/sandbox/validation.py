@@ -28,6 +28,7 @@ from stellar_sdk.operation import (
 )
 
 from . import results
+from .amounts import stroops
 from .claims import predicate_is_valid
 from .envelope import ParsedTransaction
 from .results import OpOutcome, placeholder_success
@@ -91,6 +92,9 @@ def op_type(op: Operation) -> xdr.OperationType:
 
 def threshold_level(op: Operation) -> str:
     """Which of the source account's thresholds an operation needs."""
+    cached = _LEVEL_BY_TYPE.get(type(op))
+    if cached is not None:
+        return cached
     if isinstance(op, SetOptions):
         changes_auth = (
             op.master_weight is not None
@@ -105,6 +109,9 @@ def threshold_level(op: Operation) -> str:
     if isinstance(op, _LOW_THRESHOLD_OPS):
         return LOW
     return MEDIUM
+
+
+_LEVEL_BY_TYPE: dict[type, str] = {Payment: MEDIUM, CreateAccount: MEDIUM}
 
 
 def minimum_fee(ptx: ParsedTransaction, base_fee: int) -> int:
@@ -264,7 +271,7 @@ def _check_op_shape(ptx: ParsedTransaction, op: Operation) -> OpOutcome | None:
         if op.destination == source_id:
             return results.inner_outcome(_OT.CREATE_ACCOUNT, _CA.CREATE_ACCOUNT_MALFORMED)
     elif isinstance(op, Payment):
-        if Operation.to_xdr_amount(op.amount) <= 0 or not _valid_asset(op.asset):
+        if stroops(op.amount) <= 0 or not _valid_asset(op.asset):
             return results.inner_outcome(_OT.PAYMENT, _PAY.PAYMENT_MALFORMED)
     elif isinstance(op, ChangeTrust):
         asset = op.asset
@@ -282,7 +289,7 @@ def _check_op_shape(ptx: ParsedTransaction, op: Operation) -> OpOutcome | None:
 
 
 def _is_malformed(op: Operation, source_id: str) -> bool:
-    amount = Operation.to_xdr_amount
+    amount = stroops
     if isinstance(op, CreateClaimableBalance):
         destinations = [c.destination for c in op.claimants]
         return (
