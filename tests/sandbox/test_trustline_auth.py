@@ -5,12 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sandbox_helpers import codes
-from stellar_sdk import Asset, AuthorizationFlag, TrustLineFlags
+from sandbox_helpers import balance_id_from, codes
+from stellar_sdk import Asset, AuthorizationFlag, Claimant, TrustLineFlags
 from stellar_sdk.operation import (
     AllowTrust,
     ChangeTrust,
     Clawback,
+    ClawbackClaimableBalance,
+    CreateClaimableBalance,
     Payment,
     SetOptions,
     SetTrustLineFlags,
@@ -68,6 +70,19 @@ async def test_auth_required_asset_needs_the_issuer_to_authorize(chain):
     assert flags_op["set_flags_s"] == ["authorized"]
     assert line_of(await chain.account(alice), asset)["is_authorized"] is True
 
+    # A balance made from a clawback-enabled holding can be clawed back by the issuer.
+    created = await chain.submit(
+        alice, [CreateClaimableBalance(asset, "1", [Claimant(bob.public_key)])]
+    )
+    balance_id = balance_id_from(created)
+    record = await chain.server.claimable_balances().claimable_balance(balance_id).call()
+    assert record["flags"] == {"clawback_enabled": True}
+    await chain.submit(issuer, [ClawbackClaimableBalance(balance_id)])
+    assert (
+        await chain.client.get(f"{chain.url}/claimable_balances/{balance_id}")
+    ).status_code == 404
+    assert await chain.balance(alice, asset) == Decimal(9)
+
     # Authorised to maintain liabilities only: holding is fine, paying is not.
     await chain.submit(
         issuer,
@@ -87,8 +102,8 @@ async def test_auth_required_asset_needs_the_issuer_to_authorize(chain):
 
     # The issuer claws part of it back (the trustline inherited clawback from the flags).
     await chain.submit(issuer, [Clawback(asset, alice.public_key, "4")])
-    assert await chain.balance(alice, asset) == Decimal(6)
-    error = await chain.submit_failing(issuer, [Clawback(asset, alice.public_key, "7")])
+    assert await chain.balance(alice, asset) == Decimal(5)
+    error = await chain.submit_failing(issuer, [Clawback(asset, alice.public_key, "6")])
     assert codes(error)["operations"] == ["op_underfunded"]
     await chain.submit(issuer, [AllowTrust(alice.public_key, "EUR", False)])
     assert (
