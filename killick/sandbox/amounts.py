@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 STROOPS_PER_UNIT = 10_000_000
@@ -21,3 +22,9 @@ def format_stroops(stroops: int) -> str:
     sign = "-" if stroops < 0 else ""
     whole, frac = divmod(abs(stroops), STROOPS_PER_UNIT)
     return f"{sign}{whole}.{frac:07d}"
+
+
+@functools.lru_cache(maxsize=8192)
+def stroops(amount: str) -> int:
+    """Stroops of a decoded operation's amount string (cached: batches repeat amounts)."""
+    return to_stroops(amount)

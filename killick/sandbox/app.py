@@ -88,8 +88,41 @@ async def admin_fault_reset(request: Request) -> Response:
     return JSONResponse(network.faults.describe())
 
 
+async def admin_rates(request: Request) -> Response:
+    """Path payment rates: GET lists, POST adds/replaces, DELETE clears."""
+    network: SandboxNetwork = request.app.state.network
+    if request.method == "POST":
+        try:
+            body = json.loads(await request.body() or b"{}")
+            entries = body.get("rates") if isinstance(body, dict) else None
+            if not isinstance(entries, list):
+                raise ValueError('expected {"rates": [{"sell", "buy", "price"}, …]}')
+            network.rates.load(entries)
+        except (ValueError, TypeError, KeyError) as exc:
+            return JSONResponse({"error": f"bad rates: {exc}"}, status_code=400)
+    elif request.method == "DELETE":
+        network.rates.clear()
+    return JSONResponse({"rates": network.rates.describe()})
+
+
+async def admin_limits(request: Request) -> Response:
+    """Network limits: GET shows them, POST changes max_ops_per_ledger / queue_ledgers."""
+    network: SandboxNetwork = request.app.state.network
+    if request.method == "POST":
+        try:
+            body = json.loads(await request.body() or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object")
+            network.set_limits(**body)
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": f"bad limits: {exc}"}, status_code=400)
+    return JSONResponse(network.describe_limits())
+
+
 admin_routes = [
     Route(f"{ADMIN_PREFIX}/close", admin_close, methods=["POST"]),
+    Route(f"{ADMIN_PREFIX}/rates", admin_rates, methods=["GET", "POST", "DELETE"]),
+    Route(f"{ADMIN_PREFIX}/limits", admin_limits, methods=["GET", "POST"]),
     Route(f"{ADMIN_PREFIX}/faults", admin_faults, methods=["GET", "POST", "DELETE"]),
     Route(f"{ADMIN_PREFIX}/faults/{{name}}", admin_fault_reset, methods=["DELETE"]),
 ]

@@ -7,7 +7,14 @@ from typing import Any
 
 from .amounts import format_stroops
 from .records import ZERO, flags_json
-from .state import AUTHORIZED_FLAG, AUTHORIZED_TO_MAINTAIN_LIABILITIES_FLAG, Account, asset_type_for
+from .state import (
+    AUTHORIZED_FLAG,
+    AUTHORIZED_TO_MAINTAIN_LIABILITIES_FLAG,
+    Account,
+    ClaimableBalance,
+    asset_key,
+    asset_type_for,
+)
 
 
 @dataclass
@@ -20,6 +27,8 @@ class _Stats:
     authorized_amount: int = 0
     maintain_amount: int = 0
     unauthorized_amount: int = 0
+    claimable_balances: int = 0
+    claimable_amount: int = 0
 
     @property
     def paging_token(self) -> str:
@@ -32,6 +41,7 @@ def asset_records(
     *,
     code: str | None,
     issuer: str | None,
+    balances: dict[str, ClaimableBalance],
     cursor: str | None,
     descending: bool,
     limit: int,
@@ -51,6 +61,11 @@ def asset_records(
             else:
                 entry.unauthorized += 1
                 entry.unauthorized_amount += line.balance
+    for balance in balances.values():
+        entry = stats.get(tuple(balance.asset.split(":", 1)))  # type: ignore[arg-type]
+        if entry is not None and asset_key(entry.code, entry.issuer) == balance.asset:
+            entry.claimable_balances += 1
+            entry.claimable_amount += balance.amount
     ordered = sorted(stats.values(), key=lambda s: s.paging_token, reverse=descending)
     if cursor:
         ordered = [
@@ -82,8 +97,8 @@ def _asset_json(stats: _Stats, issuer: Account | None, base: str) -> dict[str, A
             "authorized_to_maintain_liabilities": format_stroops(stats.maintain_amount),
             "unauthorized": format_stroops(stats.unauthorized_amount),
         },
-        "num_claimable_balances": 0,
-        "claimable_balances_amount": ZERO,
+        "num_claimable_balances": stats.claimable_balances,
+        "claimable_balances_amount": format_stroops(stats.claimable_amount),
         "num_liquidity_pools": 0,
         "liquidity_pools_amount": ZERO,
         "num_contracts": 0,

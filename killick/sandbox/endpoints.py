@@ -14,9 +14,12 @@ from stellar_sdk import StrKey
 from .. import __version__
 from . import problems
 from .assets import asset_records
+from .balances import balance_json, balance_records
+from .claims import normalize_balance_id
 from .history import OperationRecord, TransactionRecord, page
 from .listing import Collection, op_filter, parse_list_query, tx_filter
 from .network import PROTOCOL_VERSION, SandboxNetwork
+from .rates import canonical_asset
 from .records import (
     account_json,
     iso_time,
@@ -46,10 +49,10 @@ def _wants_stream(request: Request) -> bool:
     return "text/event-stream" in request.headers.get("accept", "")
 
 
-def _account_id(value: str) -> str:
+def _account_id(value: str, field: str = "account_id") -> str:
     if not StrKey.is_valid_ed25519_public_key(value):
         raise problems.bad_request(
-            "account_id", "Account ID must start with `G` and contain 56 alphanum characters"
+            field, "Account ID must start with `G` and contain 56 alphanum characters"
         )
     return value
 
@@ -156,18 +159,33 @@ async def root(request: Request) -> Response:
 
 
 async def fee_stats(request: Request) -> Response:
+    """Horizon's fee statistics over the last 5 ledgers' transactions, per operation.
+
+    As on the real network, `last_ledger_base_fee` is the ledger header's base fee (it does
+    not move); surge pricing shows in `fee_charged` and in `ledger_capacity_usage`.
+    """
     network = _network(request)
     latest = network.latest_ledger
-    recent = [t for t in network.history.transactions[-200:] if t.ledger > latest.sequence - 5]
-    base_fee = network.config.base_fee
-    max_fees = sorted(t.max_fee // max(t.operation_count, 1) for t in recent) or [base_fee]
+    charged: list[int] = []
+    bids: list[int] = []
+    for tx in reversed(network.history.transactions):
+        if tx.ledger <= latest.sequence - 5:
+            break
+        operations = tx.operation_count + (1 if tx.inner_hash else 0)
+        charged.append(tx.fee_charged // operations)
+        bids.append(tx.max_fee // operations)
+    base_fee = latest.base_fee
     percentiles = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99)
 
     def stats(values: list[int]) -> dict[str, str]:
+        values = sorted(values) or [base_fee]
+        counts: dict[int, int] = {}
+        for value in values:
+            counts[value] = counts.get(value, 0) + 1
         out = {
             "max": str(values[-1]),
             "min": str(values[0]),
-            "mode": str(max(set(values), key=values.count)),
+            "mode": str(max(counts, key=lambda v: (counts[v], -v))),
         }
         for p in percentiles:
             out[f"p{p}"] = str(values[min(len(values) - 1, (len(values) * p) // 100)])
@@ -177,10 +195,10 @@ async def fee_stats(request: Request) -> Response:
     return hal(
         {
             "last_ledger": str(latest.sequence),
-            "last_ledger_base_fee": str(latest.base_fee),
+            "last_ledger_base_fee": str(base_fee),
             "ledger_capacity_usage": f"{usage:.2f}",
-            "fee_charged": stats([base_fee]),
-            "max_fee": stats(max_fees),
+            "fee_charged": stats(charged),
+            "max_fee": stats(bids),
         }
     )
 
@@ -336,10 +354,21 @@ async def _form_value(request: Request, name: str) -> str | None:
 
 async def transaction(request: Request) -> Response:
     network = _network(request)
-    record = network.visible_transaction(request.path_params["tx_hash"].lower())
+    tx_hash = request.path_params["tx_hash"].lower()
+    record = network.visible_transaction(tx_hash)
     if record is None:
         raise problems.not_found()
-    return hal(transaction_json(record, base_url(request)))
+    return hal(transaction_json(record, base_url(request), tx_hash))
+
+
+async def submit_transaction_async(request: Request) -> Response:
+    """Horizon's async submission: core's verdict now (PENDING, DUPLICATE, ERROR, …)."""
+    network = _network(request)
+    envelope = await _form_value(request, "tx")
+    if not envelope:
+        raise problems.bad_request("tx", "Transaction envelope is required (form field `tx`)")
+    status, body = network.submit_async(envelope)
+    return JSONResponse(body, status_code=status)
 
 
 async def transaction_operations(request: Request) -> Response:
@@ -352,10 +381,12 @@ async def transaction_payments(request: Request) -> Response:
 
 def _tx_ops(request: Request, payments_only: bool) -> Response:
     network = _network(request)
-    tx_hash = request.path_params["tx_hash"].lower()
-    if network.visible_transaction(tx_hash) is None:
+    record = network.visible_transaction(request.path_params["tx_hash"].lower())
+    if record is None:
         raise problems.not_found()
-    collection = _op_collection(request, lambda: network.history.ops_by_tx[tx_hash], payments_only)
+    collection = _op_collection(
+        request, lambda: network.history.ops_by_tx[record.hash], payments_only
+    )
     # Operations of one transaction are shown even when it failed, as Horizon does.
     keep_all = Collection(
         collection.records,
@@ -408,6 +439,7 @@ async def assets(request: Request) -> Response:
         base_url(request),
         code=code,
         issuer=issuer,
+        balances=network.claimable_balances,
         cursor=cursor,
         descending=query.descending,
         limit=query.limit,
@@ -428,21 +460,52 @@ async def assets(request: Request) -> Response:
 
 async def claimable_balances(request: Request) -> Response:
     network = _network(request)
-    query = parse_list_query(request, network.latest_ledger.sequence)
-    claimant = request.query_params.get("claimant")
-    if claimant:
-        _account_id(claimant)
+    query = parse_list_query(request, network.latest_ledger.sequence, token_cursor=True)
+    params = request.query_params
+    claimant = params.get("claimant") or None
+    sponsor = params.get("sponsor") or None
+    for name, value in (("claimant", claimant), ("sponsor", sponsor)):
+        if value is not None:
+            _account_id(value, name)
+    asset = params.get("asset") or None
+    if asset is not None:
+        try:
+            asset = canonical_asset(asset)
+        except ValueError:
+            raise problems.bad_request("asset", "asset must be native or CODE:ISSUER") from None
+    records = balance_records(
+        network,
+        base_url(request),
+        claimant=claimant,
+        asset=asset,
+        sponsor=sponsor,
+        cursor=query.cursor_text or None,
+        descending=query.descending,
+        limit=query.limit,
+    )
+    extra = {k: v for k, v in (("claimant", claimant), ("asset", asset), ("sponsor", sponsor)) if v}
     return hal(
         page_json(
             base_url(request),
             request.url.path,
-            [],
+            records,
             cursor=query.cursor_text,
             limit=query.limit,
             descending=query.descending,
-            extra_query={"claimant": claimant} if claimant else {},
+            extra_query=extra,
         )
     )
+
+
+async def claimable_balance(request: Request) -> Response:
+    network = _network(request)
+    balance_id = normalize_balance_id(request.path_params["balance_id"])
+    if balance_id is None:
+        raise problems.bad_request("id", "claimable balance id must be hex (00000000…)")
+    found = network.claimable_balances.get(balance_id)
+    if found is None:
+        raise problems.not_found()
+    return hal(balance_json(network, found, base_url(request)))
 
 
 async def friendbot(request: Request) -> Response:
@@ -470,6 +533,7 @@ routes = [
     Route("/accounts/{account_id}/payments", account_payments),
     Route("/transactions", transactions, methods=["GET"]),
     Route("/transactions", submit_transaction, methods=["POST"]),
+    Route("/transactions_async", submit_transaction_async, methods=["POST"]),
     Route("/transactions/{tx_hash}", transaction),
     Route("/transactions/{tx_hash}/operations", transaction_operations),
     Route("/transactions/{tx_hash}/payments", transaction_payments),
@@ -478,5 +542,6 @@ routes = [
     Route("/payments", payments),
     Route("/assets", assets),
     Route("/claimable_balances", claimable_balances),
+    Route("/claimable_balances/{balance_id}", claimable_balance),
     Route("/friendbot", friendbot, methods=["GET", "POST"]),
 ]

@@ -64,6 +64,14 @@ class TransactionRecord:
     tx_code: str
     op_codes: list[str]
     participants: set[str] = field(default_factory=set)
+    fee_account: str = ""
+    fee_account_muxed: str | None = None
+    fee_account_muxed_id: int | None = None
+    inner_hash: str | None = None
+    """Set for fee bumps: `hash` is then the outer (fee bump) hash, as Horizon stores it."""
+    inner_signatures: list[str] = field(default_factory=list)
+    inner_max_fee: int = 0
+    inner_tx_code: str | None = None
 
     @property
     def id(self) -> int:
@@ -162,6 +170,8 @@ class History:
         for tx in transactions:
             self.transactions.append(tx)
             self.tx_by_hash[tx.hash] = tx
+            if tx.inner_hash is not None:
+                self.tx_by_hash[tx.inner_hash] = tx
             self.ops_by_tx[tx.hash] = []
             for account in tx.participants:
                 self.tx_by_account.setdefault(account, []).append(tx)

@@ -33,12 +33,17 @@ class ListQuery:
         return extra
 
 
-def parse_list_query(request: Request, latest_ledger: int) -> ListQuery:
-    """Validate cursor/order/limit/include_failed/join like Horizon (400 bad_request)."""
+def parse_list_query(
+    request: Request, latest_ledger: int, *, token_cursor: bool = False
+) -> ListQuery:
+    """Validate cursor/order/limit/include_failed/join like Horizon (400 bad_request).
+
+    With `token_cursor` the cursor is an opaque paging token (left in `cursor_text`).
+    """
     params = request.query_params
     raw_cursor = params.get("cursor", "")
     cursor: int | None
-    if raw_cursor in ("", None):
+    if raw_cursor in ("", None) or token_cursor:
         cursor = None
     elif raw_cursor == "now":
         cursor = toid(latest_ledger + 1) - 1

@@ -1,4 +1,4 @@
-"""The sandbox network: ledger state, the submission queue and ledger closes.
+"""The sandbox network: ledger state, the transaction queue and ledger closes.
 
 Everything runs on one asyncio loop. A ledger close is synchronous code between awaits, so
 readers never see a half-applied ledger.
@@ -7,11 +7,11 @@ readers never see a half-applied ledger.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import copy
+import gc
 import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,25 +25,20 @@ from .amounts import to_stroops
 from .envelope import ParsedTransaction, UnsupportedEnvelope, parse_envelope
 from .faults import MAX_LAG_LEDGERS, Faults
 from .history import History, LedgerRecord, OperationRecord, TransactionRecord
-from .memo import describe_memo
-from .op_details import PAYMENT_TYPES, operation_details, operation_type
-from .operations import ApplyContext, apply_operation
+from .ledger_apply import TransactionApplier
+from .persistence import FORMAT, Header, LedgerFrame, StateJournal
 from .problems import HorizonProblem
-from .results import transaction_result_xdr
-from .state import Account, AccountView
-from .validation import LedgerContext, Rejection, check_transaction, required_fee
+from .rates import RateTable
+from .results import InnerResult, transaction_result_xdr
+from .state import Account, ClaimableBalance, LedgerState, LedgerView, apply_changes
+from .txqueue import Pending, QueueFull, TransactionQueue, select_for_ledger
+from .validation import LedgerContext, Rejection, check_transaction, minimum_fee
 
 logger = logging.getLogger(__name__)
 
 TOTAL_COINS = to_stroops("100000000000")
 PROTOCOL_VERSION = 22
-MAX_TX_SET_SIZE = 1000
-
-
-@dataclass
-class _Pending:
-    ptx: ParsedTransaction
-    future: asyncio.Future[TransactionRecord | HorizonProblem]
+DEFAULT_MAX_OPS_PER_LEDGER = 1000
 
 
 @dataclass
@@ -55,17 +50,27 @@ class NetworkConfig:
     friendbot_amount: Decimal = Decimal("10000")
     submission_timeout: float = 30.0
     keepalive_seconds: float = 10.0
+    max_ops_per_ledger: int = DEFAULT_MAX_OPS_PER_LEDGER
+    """Operations a ledger takes at most (pubnet: about 1,000); the rest wait in the queue."""
+    queue_ledgers: int = 4
+    """A queued transaction not included within this many ledgers is dropped (core: 4)."""
+    queue_size_ledgers: int = 2
+    """The queue holds this many ledgers' worth of operations (core's size multiplier: 2)."""
 
 
 @dataclass
 class _Versions:
-    """Account versions by ledger, kept for the lag fault."""
+    """Account versions by ledger, kept for the lag fault.
+
+    Committed Account objects are never mutated (views copy before writing), so keeping
+    references is enough.
+    """
 
     by_account: dict[str, list[tuple[int, Account | None]]] = field(default_factory=dict)
 
     def record(self, ledger: int, account_id: str, account: Account | None) -> None:
         versions = self.by_account.setdefault(account_id, [])
-        versions.append((ledger, copy.deepcopy(account)))
+        versions.append((ledger, account))
         while len(versions) > 1 and versions[1][0] <= ledger - MAX_LAG_LEDGERS:
             versions.pop(0)
 
@@ -89,9 +94,14 @@ class SandboxNetwork:
         friendbot_amount: Decimal = Decimal("10000"),
         submission_timeout: float = 30.0,
         keepalive_seconds: float = 10.0,
+        max_ops_per_ledger: int = DEFAULT_MAX_OPS_PER_LEDGER,
+        queue_ledgers: int = 4,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         if ledger_seconds <= 0:
             raise ValueError("ledger_seconds must be positive")
+        if max_ops_per_ledger < 1:
+            raise ValueError("max_ops_per_ledger must be at least 1")
         self.config = NetworkConfig(
             network_passphrase=network_passphrase,
             ledger_seconds=ledger_seconds,
@@ -100,12 +110,16 @@ class SandboxNetwork:
             friendbot_amount=friendbot_amount,
             submission_timeout=submission_timeout,
             keepalive_seconds=keepalive_seconds,
+            max_ops_per_ledger=max_ops_per_ledger,
+            queue_ledgers=queue_ledgers,
         )
         self.faults = Faults()
-        self.accounts: dict[str, Account] = {}
+        self.rates = RateTable()
+        """Conversion rates path payments use (`rates.set(sell, buy, price)`)."""
+        self.state = LedgerState()
         self.history = History()
+        self.queue = TransactionQueue()
         self._versions = _Versions()
-        self._pending: list[_Pending] = []
         self._close_lock = asyncio.Lock()
         self._new_ledger = asyncio.Event()
         self._ticker: asyncio.Task[None] | None = None
@@ -114,11 +128,24 @@ class SandboxNetwork:
         """SSE streams currently connected (useful to tests and to the admin view)."""
         seed = hashlib.sha256(network_passphrase.encode()).digest()
         self.root_keypair = Keypair.from_raw_ed25519_seed(seed)
-        self._genesis()
+        self._journal: StateJournal | None = None
+        self._journaled_rates: list[dict[str, object]] = []
+        if state_file is None:
+            self._genesis()
+        else:
+            self._load_state(state_file)
 
     @property
     def network_passphrase(self) -> str:
         return self.config.network_passphrase
+
+    @property
+    def accounts(self) -> dict[str, Account]:
+        return self.state.accounts
+
+    @property
+    def claimable_balances(self) -> dict[str, ClaimableBalance]:
+        return self.state.claimable_balances
 
     # ----- lifecycle -------------------------------------------------------------------
 
@@ -129,19 +156,20 @@ class SandboxNetwork:
             self._ticker = asyncio.create_task(self._tick(), name="sandbox-ledger-ticker")
 
     async def stop(self) -> None:
-        """Stop the ledger timer and end open streams."""
+        """Stop the ledger timer, end open streams and flush the state file."""
         self.closing = True
         self._wake_streams()
         # Submissions still waiting for a ledger get Horizon's timeout answer.
-        pending, self._pending = self._pending, []
-        for item in pending:
-            if not item.future.done():
-                item.future.set_result(problems.timeout())
+        for item in self.queue.drain():
+            item.answer(problems.timeout())
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
 
     async def _tick(self) -> None:
         while True:
@@ -189,9 +217,12 @@ class SandboxNetwork:
         known = self.history.tx_by_hash.get(ptx.hash_hex)
         if known is not None:
             return _record_or_raise(known)
-        pending = next((p for p in self._pending if p.ptx.hash == ptx.hash), None)
+        pending = self.queue.get(ptx.hash)
         if pending is None:
-            pending = self._enqueue(ptx)
+            try:
+                pending = self._enqueue(ptx)
+            except QueueFull:
+                raise problems.try_again_later() from None
             if self.faults.take_submit_timeout():
                 raise problems.timeout()
         try:
@@ -204,6 +235,24 @@ class SandboxNetwork:
             raise outcome
         return _record_or_raise(outcome)
 
+    def submit_async(self, envelope_xdr: str) -> tuple[int, dict[str, str]]:
+        """Horizon's POST /transactions_async: core's verdict at once, (status, body)."""
+        ptx = self._parse(envelope_xdr)
+        if self.queue.get(ptx.hash) is not None:
+            return 409, {"tx_status": "DUPLICATE", "hash": ptx.hash_hex}
+        try:
+            self._enqueue(ptx)
+        except QueueFull:
+            return 503, {"tx_status": "TRY_AGAIN_LATER", "hash": ptx.hash_hex}
+        except HorizonProblem as problem:
+            result = (problem.extras or {}).get("result_xdr", "")
+            return 400, {
+                "tx_status": "ERROR",
+                "hash": ptx.hash_hex,
+                "error_result_xdr": result,
+            }
+        return 201, {"tx_status": "PENDING", "hash": ptx.hash_hex}
+
     def _parse(self, envelope_xdr: str) -> ParsedTransaction:
         try:
             return parse_envelope(envelope_xdr, self.network_passphrase)
@@ -213,34 +262,64 @@ class SandboxNetwork:
                 envelope_xdr, result, "tx_not_supported", None
             ) from None
 
-    def _enqueue(self, ptx: ParsedTransaction) -> _Pending:
-        fee = required_fee(ptx, self.config.base_fee)
+    def _enqueue(self, ptx: ParsedTransaction) -> Pending:
+        """Check a new transaction against state plus queue, then queue it (or refuse it)."""
         if self.faults.take_bad_seq():
-            raise _rejection_problem(ptx, Rejection("tx_bad_seq"), fee)
-        queued = [p for p in self._pending if p.ptx.source_id == ptx.source_id]
+            raise _rejection_problem(ptx, Rejection("tx_bad_seq"), self.config.base_fee)
         rejection = check_transaction(
             ptx,
-            AccountView(self.accounts),
+            LedgerView(self.state),
             self._next_ledger_context(),
-            sequence_offset=len(queued),
-            fees_already_queued=sum(p.ptx.max_fee for p in queued),
+            sequence_offset=self.queue.count_from(ptx.source_id),
+            fees_already_queued=self.queue.fees_from(ptx.fee_source_id),
         )
         if rejection is not None:
-            raise _rejection_problem(ptx, rejection, fee)
-        pending = _Pending(ptx, asyncio.get_running_loop().create_future())
-        self._pending.append(pending)
+            raise _rejection_problem(ptx, rejection, self.config.base_fee)
+        limit = self.config.max_ops_per_ledger * self.config.queue_size_ledgers
+        room = self.queue.make_room(ptx, limit)
+        if isinstance(room, int):
+            # Core's answer when a full queue holds only better bids: the fee needed.
+            raise _rejection_problem(ptx, Rejection("tx_insufficient_fee", fee_charged=room), 0)
+        for evicted in room:
+            evicted.answer(problems.timeout())
+        pending = Pending(ptx, asyncio.get_running_loop().create_future(), self._ledger_now())
+        self.queue.add(pending)
         return pending
+
+    def _ledger_now(self) -> int:
+        return self.latest_ledger.sequence
+
+    def set_limits(
+        self, max_ops_per_ledger: int | None = None, queue_ledgers: int | None = None
+    ) -> None:
+        """Change the network limits from the next ledger on."""
+        if max_ops_per_ledger is not None:
+            if int(max_ops_per_ledger) < 1:
+                raise ValueError("max_ops_per_ledger must be at least 1")
+            self.config.max_ops_per_ledger = int(max_ops_per_ledger)
+        if queue_ledgers is not None:
+            if int(queue_ledgers) < 1:
+                raise ValueError("queue_ledgers must be at least 1")
+            self.config.queue_ledgers = int(queue_ledgers)
+
+    def describe_limits(self) -> dict[str, int]:
+        return {
+            "max_ops_per_ledger": self.config.max_ops_per_ledger,
+            "queue_ledgers": self.config.queue_ledgers,
+            "queue_size_ledgers": self.config.queue_size_ledgers,
+            "queued_transactions": len(self.queue),
+            "queued_operations": self.queue.operations,
+        }
 
     @property
     def pending_count(self) -> int:
-        """Transactions queued for the next ledger."""
-        return len(self._pending)
+        """Transactions queued for the next ledgers."""
+        return len(self.queue)
 
     def next_sequence(self, account_id: str) -> int:
         """The sequence number the next queued transaction from `account_id` must use."""
         account = self.accounts[account_id]
-        queued = sum(1 for p in self._pending if p.ptx.source_id == account_id)
-        return account.sequence + 1 + queued
+        return account.sequence + 1 + self.queue.count_from(account_id)
 
     def _next_ledger_context(self) -> LedgerContext:
         latest = self.latest_ledger
@@ -267,7 +346,8 @@ class SandboxNetwork:
         builder = TransactionBuilder(
             SdkAccount(root, self.next_sequence(root) - 1),
             network_passphrase=self.network_passphrase,
-            base_fee=self.config.base_fee,
+            # Friendbot outbids any surge so funding never waits behind a test's load.
+            base_fee=self.config.base_fee * 1000,
         )
         tx = (
             builder.append_operation(CreateAccount(address, str(self.config.friendbot_amount)))
@@ -280,31 +360,45 @@ class SandboxNetwork:
     # ----- ledger close ----------------------------------------------------------------
 
     async def close_ledger(self) -> LedgerRecord:
-        """Close a ledger now, applying every queued transaction in arrival order."""
+        """Close a ledger now, taking the best-paying queued transactions that fit."""
         async with self._close_lock:
-            return self._close()
+            # A close allocates many small objects; the collector's passes over the whole
+            # (growing) history would cost more than the close itself, so it waits.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                return self._close()
+            finally:
+                if collecting:
+                    gc.enable()
 
     def _close(self) -> LedgerRecord:
         ctx = self._next_ledger_context()
         previous = self.latest_ledger
-        pending, self._pending = self._pending, []
-        view = AccountView(self.accounts)
+        selection = select_for_ledger(self.queue.items(), self.config.max_ops_per_ledger)
+        fee_per_op = max(ctx.base_fee, selection.surge_fee_per_op or 0)
+        view = LedgerView(self.state)
+        applier = TransactionApplier(
+            view, ctx, self.rates, self.root_keypair.public_key, fee_per_op
+        )
         transactions: list[TransactionRecord] = []
         operations: list[OperationRecord] = []
-        outcomes: list[tuple[_Pending, TransactionRecord | HorizonProblem]] = []
+        outcomes: list[tuple[Pending, TransactionRecord | HorizonProblem]] = []
         fee_pool = previous.fee_pool
-        for item in pending:
+        for item in selection.included:
+            self.queue.remove(item)
             rejection = check_transaction(item.ptx, view, ctx)
             if rejection is not None:
-                fee = required_fee(item.ptx, ctx.base_fee)
-                outcomes.append((item, _rejection_problem(item.ptx, rejection, fee)))
+                problem = _rejection_problem(item.ptx, rejection, ctx.base_fee)
+                outcomes.append((item, problem))
                 continue
-            tx_record, op_records = self._apply(item.ptx, view, ctx, len(transactions) + 1)
+            tx_record, op_records = applier.apply(item.ptx, len(transactions) + 1)
             fee_pool += tx_record.fee_charged
             transactions.append(tx_record)
             operations.extend(op_records)
             outcomes.append((item, tx_record))
-        changed = view.commit()
+        outcomes.extend(self._expire_waiting(ctx))
+        changed_accounts, changed_balances = view.commit()
         ledger = LedgerRecord(
             sequence=ctx.ledger_sequence,
             hash=_ledger_hash(previous.hash, ctx, transactions),
@@ -319,87 +413,90 @@ class SandboxNetwork:
             base_fee=ctx.base_fee,
             base_reserve=ctx.base_reserve,
             protocol_version=PROTOCOL_VERSION,
-            max_tx_set_size=MAX_TX_SET_SIZE,
+            max_tx_set_size=self.config.max_ops_per_ledger,
         )
-        self.history.add_ledger(ledger, transactions, operations)
-        for account_id in changed:
-            self._versions.record(ledger.sequence, account_id, self.accounts.get(account_id))
+        self._record_ledger(ledger, transactions, operations, changed_accounts, changed_balances)
+        self._journal_ledger(ledger, transactions, operations, changed_accounts, changed_balances)
         for item, outcome in outcomes:
-            if not item.future.done():
-                item.future.set_result(outcome)
+            item.answer(outcome)
         self._wake_streams()
         return ledger
 
-    def _apply(
-        self, ptx: ParsedTransaction, view: AccountView, ctx: LedgerContext, order: int
-    ) -> tuple[TransactionRecord, list[OperationRecord]]:
-        fee = required_fee(ptx, ctx.base_fee)
-        source = view.load(ptx.source_id)
-        assert source is not None  # checked by check_transaction
-        source.balance -= fee
-        source.sequence = ptx.tx.sequence
-        source.sequence_ledger = ctx.ledger_sequence
-        source.sequence_time = ctx.close_time
-        source.last_modified_ledger = ctx.ledger_sequence
-        source.last_modified_time = ctx.close_time
+    def _expire_waiting(self, ctx: LedgerContext) -> list[tuple[Pending, HorizonProblem]]:
+        """Drop queued transactions that can no longer get in, as core's queue does."""
+        dropped: list[tuple[Pending, HorizonProblem]] = []
+        for item in list(self.queue.items()):
+            if ctx.ledger_sequence - item.queued_at_ledger > self.config.queue_ledgers:
+                # Core bans it; Horizon's synchronous submitter eventually times out.
+                dropped.append((item, problems.timeout()))
+            elif _too_late(item.ptx, ctx):
+                rejection = Rejection("tx_too_late")
+                dropped.append((item, _rejection_problem(item.ptx, rejection, ctx.base_fee)))
+            else:
+                continue
+            self.queue.remove(item)
+        return dropped
 
-        op_view = AccountView(view)
-        apply_ctx = ApplyContext(op_view, ctx.ledger_sequence, ctx.close_time, ctx.base_reserve)
-        op_outcomes = [
-            apply_operation(apply_ctx, op, ptx.op_source_id(op)) for op in ptx.operations
-        ]
-        successful = all(o.success for o in op_outcomes)
-        if successful:
-            op_view.commit()
-        tx_code = "tx_success" if successful else "tx_failed"
-        memo_type, memo, memo_bytes = describe_memo(ptx.tx.memo)
-        bounds = ptx.tx.preconditions.time_bounds if ptx.tx.preconditions else None
-        tx_record = TransactionRecord(
-            hash=ptx.hash_hex,
-            ledger=ctx.ledger_sequence,
-            application_order=order,
-            closed_at=ctx.close_time,
-            source_account=ptx.source_id,
-            source_muxed=ptx.source.account_muxed,
-            source_muxed_id=ptx.source.account_muxed_id,
-            sequence=ptx.tx.sequence,
-            fee_charged=fee,
-            max_fee=ptx.max_fee,
-            operation_count=len(ptx.operations),
-            memo_type=memo_type,
-            memo=memo,
-            memo_bytes=memo_bytes,
-            successful=successful,
-            envelope_xdr=ptx.envelope_xdr,
-            result_xdr=transaction_result_xdr(fee, tx_code, op_outcomes),
-            signatures=[base64.b64encode(s.signature).decode() for s in ptx.envelope.signatures],
-            valid_after=bounds.min_time if bounds else None,
-            valid_before=bounds.max_time if bounds else None,
-            tx_code=tx_code,
-            op_codes=[o.code for o in op_outcomes],
-            participants={ptx.source_id},
-        )
-        op_records = []
-        for index, op in enumerate(ptx.operations, start=1):
-            type_name, type_i = operation_type(op)
-            op_source = op.source or ptx.source
-            details, participants = operation_details(op, op_source.account_id, op_source)
-            tx_record.participants |= participants
-            op_records.append(
-                OperationRecord(
-                    transaction=tx_record,
-                    index=index,
-                    type=type_name,
-                    type_i=type_i,
-                    source_account=op_source.account_id,
-                    source_muxed=op_source.account_muxed,
-                    source_muxed_id=op_source.account_muxed_id,
-                    details=details,
-                    is_payment=type_name in PAYMENT_TYPES,
-                    participants=participants,
-                )
+    def _record_ledger(
+        self,
+        ledger: LedgerRecord,
+        transactions: list[TransactionRecord],
+        operations: list[OperationRecord],
+        accounts: dict[str, Account | None],
+        balances: dict[str, ClaimableBalance | None],
+    ) -> None:
+        self.history.add_ledger(ledger, transactions, operations)
+        for account_id, account in accounts.items():
+            self._versions.record(ledger.sequence, account_id, account)
+
+    # ----- persistence -----------------------------------------------------------------
+
+    def _load_state(self, path: str | os.PathLike[str]) -> None:
+        journal = StateJournal(path)
+        header, frames = journal.read()
+        if header is None:
+            self._genesis()
+            journal.open(Header(FORMAT, self.network_passphrase))
+            self._journal = journal
+            genesis = self.latest_ledger
+            self._journal.append(
+                LedgerFrame(genesis, [], [], dict(self.state.accounts), {}, rates=[])
             )
-        return tx_record, op_records
+            return
+        if header.network_passphrase != self.network_passphrase:
+            raise ValueError(
+                f"{path} holds a network with passphrase {header.network_passphrase!r}"
+            )
+        for frame in frames:
+            apply_changes(self.state, frame.accounts, frame.balances)
+            self.history.add_ledger(frame.ledger, frame.transactions, frame.operations)
+            if frame.rates is not None:
+                self.rates.clear()
+                self.rates.load(frame.rates)
+        if not self.history.ledgers:
+            raise ValueError(f"{path} holds no ledgers")
+        self._journaled_rates = self.rates.describe()
+        latest = self.latest_ledger.sequence
+        for account_id, account in self.accounts.items():
+            self._versions.record(latest, account_id, account)
+        journal.open(None)
+        self._journal = journal
+
+    def _journal_ledger(
+        self,
+        ledger: LedgerRecord,
+        transactions: list[TransactionRecord],
+        operations: list[OperationRecord],
+        accounts: dict[str, Account | None],
+        balances: dict[str, ClaimableBalance | None],
+    ) -> None:
+        if self._journal is None:
+            return
+        rates = self.rates.describe()
+        changed_rates = rates if rates != self._journaled_rates else None
+        self._journaled_rates = rates
+        frame = LedgerFrame(ledger, transactions, operations, accounts, balances, changed_rates)
+        self._journal.append(frame)
 
     def _genesis(self) -> None:
         root = Account(
@@ -425,7 +522,7 @@ class SandboxNetwork:
             base_fee=self.config.base_fee,
             base_reserve=self.config.base_reserve,
             protocol_version=PROTOCOL_VERSION,
-            max_tx_set_size=MAX_TX_SET_SIZE,
+            max_tx_set_size=self.config.max_ops_per_ledger,
         )
         self.history.add_ledger(genesis, [], [])
         self._versions.record(1, root.account_id, root)
@@ -435,18 +532,45 @@ class SandboxNetwork:
         self._new_ledger = asyncio.Event()
 
 
+def _too_late(ptx: ParsedTransaction, ctx: LedgerContext) -> bool:
+    pre = ptx.tx.preconditions
+    if pre is None:
+        return False
+    if pre.time_bounds is not None and pre.time_bounds.max_time:
+        if ctx.close_time > pre.time_bounds.max_time:
+            return True
+    return bool(
+        pre.ledger_bounds is not None
+        and pre.ledger_bounds.max_ledger
+        and ctx.ledger_sequence >= pre.ledger_bounds.max_ledger
+    )
+
+
 def _record_or_raise(record: TransactionRecord) -> TransactionRecord:
     if record.successful:
         return record
     raise problems.transaction_failed(
-        record.envelope_xdr, record.result_xdr, record.tx_code, record.op_codes
+        record.envelope_xdr,
+        record.result_xdr,
+        record.tx_code,
+        record.op_codes,
+        record.inner_tx_code,
     )
 
 
-def _rejection_problem(ptx: ParsedTransaction, rejection: Rejection, fee: int) -> HorizonProblem:
-    result = transaction_result_xdr(fee, rejection.tx_code, rejection.op_outcomes)
+def _rejection_problem(
+    ptx: ParsedTransaction, rejection: Rejection, base_fee: int
+) -> HorizonProblem:
+    """The 400 transaction_failed answer for a refused transaction (nothing charged)."""
+    fee = rejection.fee_charged
+    if fee is None:
+        fee = minimum_fee(ptx, base_fee)
+    inner = None
+    if rejection.inner_code is not None:
+        inner = InnerResult(ptx.inner_hash, rejection.inner_code)
+    result = transaction_result_xdr(fee, rejection.tx_code, rejection.op_outcomes, inner)
     return problems.transaction_failed(
-        ptx.envelope_xdr, result, rejection.tx_code, rejection.op_codes
+        ptx.envelope_xdr, result, rejection.tx_code, rejection.op_codes, rejection.inner_code
     )
 
 

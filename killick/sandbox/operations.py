@@ -1,27 +1,35 @@
-"""Applying operations to ledger state.
+"""Applying operations to ledger state: dispatch plus the account-level operations.
 
-Each handler gets a copy-on-write view; the caller discards the view when any operation of
-the transaction fails, so handlers may mutate freely before deciding on failure.
 Operation types without a handler fail with `op_not_supported` (opNOT_SUPPORTED).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from stellar_sdk import Asset, xdr
 from stellar_sdk.operation import (
+    AccountMerge,
+    AllowTrust,
+    BumpSequence,
     ChangeTrust,
+    ClaimClaimableBalance,
+    Clawback,
+    ClawbackClaimableBalance,
     CreateAccount,
+    CreateClaimableBalance,
     ManageData,
     Operation,
+    PathPaymentStrictReceive,
+    PathPaymentStrictSend,
     Payment,
     SetOptions,
+    SetTrustLineFlags,
 )
 
-from . import results
-from .amounts import INT64_MAX
+from . import claimable_ops, path_ops, results, trust_ops
+from .amounts import INT64_MAX, stroops
+from .applying import OK, ApplyContext, asset_string, can_credit, can_debit, credit, debit
 from .results import OpOutcome
 from .state import (
     AUTH_CLAWBACK_ENABLED,
@@ -30,26 +38,17 @@ from .state import (
     AUTH_REVOCABLE,
     AUTHORIZED_FLAG,
     MAX_SIGNERS,
+    TRUSTLINE_CLAWBACK_ENABLED_FLAG,
     Account,
-    AccountView,
     TrustLine,
     asset_key,
 )
 
 _CA, _PAY, _CT = xdr.CreateAccountResultCode, xdr.PaymentResultCode, xdr.ChangeTrustResultCode
 _SO, _MD, _OT = xdr.SetOptionsResultCode, xdr.ManageDataResultCode, xdr.OperationType
+_AM, _BS = xdr.AccountMergeResultCode, xdr.BumpSequenceResultCode
 
-
-@dataclass
-class ApplyContext:
-    view: AccountView
-    ledger_sequence: int
-    close_time: int
-    base_reserve: int
-
-    def touch(self, account: Account) -> None:
-        account.last_modified_ledger = self.ledger_sequence
-        account.last_modified_time = self.close_time
+__all__ = ["SUPPORTED_OPERATIONS", "ApplyContext", "apply_operation"]
 
 
 def apply_operation(ctx: ApplyContext, op: Operation, source_id: str) -> OpOutcome:
@@ -67,7 +66,7 @@ def _create_account(ctx: ApplyContext, op: CreateAccount, source: Account) -> Op
     def result(code: xdr.CreateAccountResultCode) -> OpOutcome:
         return results.inner_outcome(_OT.CREATE_ACCOUNT, code)
 
-    amount = Operation.to_xdr_amount(op.starting_balance)
+    amount = stroops(op.starting_balance)
     if ctx.view.peek(op.destination) is not None:
         return result(_CA.CREATE_ACCOUNT_ALREADY_EXIST)
     if amount < 2 * ctx.base_reserve:
@@ -88,66 +87,31 @@ def _create_account(ctx: ApplyContext, op: CreateAccount, source: Account) -> Op
     return result(_CA.CREATE_ACCOUNT_SUCCESS)
 
 
-def _payment(ctx: ApplyContext, op: Payment, source: Account) -> OpOutcome:
-    def result(code: xdr.PaymentResultCode) -> OpOutcome:
-        return results.inner_outcome(_OT.PAYMENT, code)
+_PAYMENT_CODES = {
+    OK: _PAY.PAYMENT_SUCCESS,
+    "underfunded": _PAY.PAYMENT_UNDERFUNDED,
+    "src_no_trust": _PAY.PAYMENT_SRC_NO_TRUST,
+    "src_not_authorized": _PAY.PAYMENT_SRC_NOT_AUTHORIZED,
+    "no_trust": _PAY.PAYMENT_NO_TRUST,
+    "not_authorized": _PAY.PAYMENT_NOT_AUTHORIZED,
+    "line_full": _PAY.PAYMENT_LINE_FULL,
+}
 
-    amount = Operation.to_xdr_amount(op.amount)
+
+def _payment(ctx: ApplyContext, op: Payment, source: Account) -> OpOutcome:
+    amount = stroops(op.amount)
     destination = ctx.view.load(op.destination.account_id)
     if destination is None:
-        return result(_PAY.PAYMENT_NO_DESTINATION)
-    if op.asset.is_native():
-        code = _pay_native(ctx, source, destination, amount)
-    else:
-        code = _pay_credit(ctx, op.asset, source, destination, amount)
-    if code == _PAY.PAYMENT_SUCCESS:
-        ctx.touch(source)
-        ctx.touch(destination)
-    return result(code)
-
-
-def _pay_native(
-    ctx: ApplyContext, source: Account, destination: Account, amount: int
-) -> xdr.PaymentResultCode:
-    if destination.balance + amount > INT64_MAX:
-        return _PAY.PAYMENT_LINE_FULL
-    if source.available_balance(ctx.base_reserve) < amount:
-        return _PAY.PAYMENT_UNDERFUNDED
-    source.balance -= amount
-    destination.balance += amount
-    return _PAY.PAYMENT_SUCCESS
-
-
-def _pay_credit(
-    ctx: ApplyContext, asset: Asset, source: Account, destination: Account, amount: int
-) -> xdr.PaymentResultCode:
-    key = asset_key(asset.code, asset.issuer)
-    # Receiving side first, as stellar-core does; the issuer needs no trustline.
-    dest_line = None
-    if destination.account_id != asset.issuer:
-        dest_line = destination.trustlines.get(key)
-        if dest_line is None:
-            return _PAY.PAYMENT_NO_TRUST
-        if not dest_line.authorized:
-            return _PAY.PAYMENT_NOT_AUTHORIZED
-        if dest_line.balance + amount > dest_line.limit:
-            return _PAY.PAYMENT_LINE_FULL
-    src_line = None
-    if source.account_id != asset.issuer:
-        src_line = source.trustlines.get(key)
-        if src_line is None:
-            return _PAY.PAYMENT_SRC_NO_TRUST
-        if not src_line.authorized:
-            return _PAY.PAYMENT_SRC_NOT_AUTHORIZED
-        if src_line.balance < amount:
-            return _PAY.PAYMENT_UNDERFUNDED
-    if src_line is not None:
-        src_line.balance -= amount
-        src_line.last_modified_ledger = ctx.ledger_sequence
-    if dest_line is not None:
-        dest_line.balance += amount
-        dest_line.last_modified_ledger = ctx.ledger_sequence
-    return _PAY.PAYMENT_SUCCESS
+        return results.inner_outcome(_OT.PAYMENT, _PAY.PAYMENT_NO_DESTINATION)
+    asset = asset_string(op.asset)
+    # Receiving side first, as stellar-core does.
+    why = can_credit(destination, asset, amount)
+    if why == OK:
+        why = can_debit(ctx, source, asset, amount)
+    if why == OK:
+        debit(ctx, source, asset, amount)
+        credit(ctx, destination, asset, amount)
+    return results.inner_outcome(_OT.PAYMENT, _PAYMENT_CODES[why])
 
 
 def _change_trust(ctx: ApplyContext, op: ChangeTrust, source: Account) -> OpOutcome:
@@ -156,8 +120,8 @@ def _change_trust(ctx: ApplyContext, op: ChangeTrust, source: Account) -> OpOutc
 
     asset = op.asset
     if not isinstance(asset, Asset):
-        return results.not_supported()  # liquidity pool shares: second part of the sandbox
-    limit = Operation.to_xdr_amount(op.limit)
+        return results.not_supported()  # liquidity pool shares are not supported
+    limit = stroops(op.limit)
     key = asset_key(asset.code, asset.issuer)
     line = source.trustlines.get(key)
     if line is None:
@@ -169,6 +133,8 @@ def _change_trust(ctx: ApplyContext, op: ChangeTrust, source: Account) -> OpOutc
         if source.available_balance(ctx.base_reserve) < ctx.base_reserve:
             return result(_CT.CHANGE_TRUST_LOW_RESERVE)
         flags = 0 if issuer.flags & AUTH_REQUIRED else AUTHORIZED_FLAG
+        if issuer.flags & AUTH_CLAWBACK_ENABLED:
+            flags |= TRUSTLINE_CLAWBACK_ENABLED_FLAG
         source.trustlines[key] = TrustLine(
             code=asset.code,
             issuer=asset.issuer,
@@ -251,12 +217,57 @@ def _manage_data(ctx: ApplyContext, op: ManageData, source: Account) -> OpOutcom
     return result(_MD.MANAGE_DATA_SUCCESS)
 
 
+def _account_merge(ctx: ApplyContext, op: AccountMerge, source: Account) -> OpOutcome:
+    """Move every lumen to the destination and delete the source (stellar-core's order)."""
+
+    def result(code: xdr.AccountMergeResultCode, **fields: object) -> OpOutcome:
+        return results.inner_outcome(_OT.ACCOUNT_MERGE, code, **fields)
+
+    destination = ctx.view.load(op.destination.account_id)
+    if destination is None:
+        return result(_AM.ACCOUNT_MERGE_NO_ACCOUNT)
+    if source.flags & AUTH_IMMUTABLE:
+        return result(_AM.ACCOUNT_MERGE_IMMUTABLE_SET)
+    if source.subentry_count > 0:
+        return result(_AM.ACCOUNT_MERGE_HAS_SUB_ENTRIES)
+    if source.sequence >= ctx.ledger_sequence << 32:
+        return result(_AM.ACCOUNT_MERGE_SEQNUM_TOO_FAR)
+    if source.num_sponsoring > 0:
+        return result(_AM.ACCOUNT_MERGE_IS_SPONSOR)
+    if destination.balance + source.balance > INT64_MAX:
+        return result(_AM.ACCOUNT_MERGE_DEST_FULL)
+    moved = source.balance
+    destination.balance += moved
+    ctx.touch(destination)
+    ctx.view.delete(source.account_id)
+    return result(_AM.ACCOUNT_MERGE_SUCCESS, source_account_balance=xdr.Int64(moved))
+
+
+def _bump_sequence(ctx: ApplyContext, op: BumpSequence, source: Account) -> OpOutcome:
+    if op.bump_to > source.sequence:
+        source.sequence = op.bump_to
+        source.sequence_ledger = ctx.ledger_sequence
+        source.sequence_time = ctx.close_time
+        ctx.touch(source)
+    return results.inner_outcome(_OT.BUMP_SEQUENCE, _BS.BUMP_SEQUENCE_SUCCESS)
+
+
 _HANDLERS: dict[type, Callable[[ApplyContext, Operation, Account], OpOutcome]] = {
     CreateAccount: _create_account,  # type: ignore[dict-item]
     Payment: _payment,  # type: ignore[dict-item]
     ChangeTrust: _change_trust,  # type: ignore[dict-item]
     SetOptions: _set_options,  # type: ignore[dict-item]
     ManageData: _manage_data,  # type: ignore[dict-item]
+    AccountMerge: _account_merge,  # type: ignore[dict-item]
+    BumpSequence: _bump_sequence,  # type: ignore[dict-item]
+    CreateClaimableBalance: claimable_ops.create_claimable_balance,  # type: ignore[dict-item]
+    ClaimClaimableBalance: claimable_ops.claim_claimable_balance,  # type: ignore[dict-item]
+    ClawbackClaimableBalance: claimable_ops.clawback_claimable_balance,  # type: ignore[dict-item]
+    AllowTrust: trust_ops.allow_trust,  # type: ignore[dict-item]
+    SetTrustLineFlags: trust_ops.set_trust_line_flags,  # type: ignore[dict-item]
+    Clawback: trust_ops.clawback,  # type: ignore[dict-item]
+    PathPaymentStrictSend: path_ops.strict_send,  # type: ignore[dict-item]
+    PathPaymentStrictReceive: path_ops.strict_receive,  # type: ignore[dict-item]
 }
 
 SUPPORTED_OPERATIONS = tuple(_HANDLERS)

@@ -80,9 +80,16 @@ def transaction_malformed(envelope_xdr: str) -> HorizonProblem:
 
 
 def transaction_failed(
-    envelope_xdr: str, result_xdr: str, tx_code: str, op_codes: list[str] | None
+    envelope_xdr: str,
+    result_xdr: str,
+    tx_code: str,
+    op_codes: list[str] | None,
+    inner_code: str | None = None,
 ) -> HorizonProblem:
+    """Horizon's 400 for a refused or failed transaction; fee bumps add `inner_transaction`."""
     codes: dict[str, Any] = {"transaction": tx_code}
+    if inner_code is not None:
+        codes["inner_transaction"] = inner_code
     if op_codes is not None:
         codes["operations"] = op_codes
     return HorizonProblem(
@@ -132,4 +139,15 @@ def method_not_allowed() -> HorizonProblem:
         "method_not_allowed",
         "Method Not Allowed",
         "This endpoint does not support the request method you used.",
+    )
+
+
+def try_again_later() -> HorizonProblem:
+    """Core could not queue the transaction now (its queue is full of better bids)."""
+    return HorizonProblem(
+        503,
+        "transaction_submission_try_again_later",
+        "Transaction Submission Try Again Later",
+        "The transaction could not be accepted right now; resubmit it later.",
+        headers={"Retry-After": "1"},
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .amounts import format_stroops
+from .claims import predicate_json
 from .history import LedgerRecord, OperationRecord, TransactionRecord
 from .state import (
     AUTH_CLAWBACK_ENABLED,
@@ -15,7 +16,11 @@ from .state import (
     AUTH_REVOCABLE,
     AUTHORIZED_FLAG,
     AUTHORIZED_TO_MAINTAIN_LIABILITIES_FLAG,
+    CLAIMABLE_BALANCE_CLAWBACK_ENABLED_FLAG,
+    TRUSTLINE_CLAWBACK_ENABLED_FLAG,
     Account,
+    ClaimableBalance,
+    TrustLine,
 )
 
 ZERO = "0.0000000"
@@ -62,29 +67,38 @@ def ledger_json(ledger: LedgerRecord, base: str) -> dict[str, Any]:
     }
 
 
-def transaction_json(tx: TransactionRecord, base: str) -> dict[str, Any]:
+def transaction_json(
+    tx: TransactionRecord, base: str, requested_hash: str | None = None
+) -> dict[str, Any]:
+    """Horizon's transaction resource.
+
+    A fee bump is one record findable by both hashes: `id`/`hash` are the hash it was asked
+    by (the outer one in lists), and `signatures` are the inner ones when asked by the
+    inner hash, as Horizon's PopulateTransaction does.
+    """
+    shown = requested_hash or tx.hash
     body: dict[str, Any] = {
         "_links": {
-            "self": _href(base, f"/transactions/{tx.hash}"),
+            "self": _href(base, f"/transactions/{shown}"),
             "account": _href(base, f"/accounts/{tx.source_account}"),
             "ledger": _href(base, f"/ledgers/{tx.ledger}"),
             "operations": _href(
-                base, f"/transactions/{tx.hash}/operations{{?cursor,limit,order}}", True
+                base, f"/transactions/{shown}/operations{{?cursor,limit,order}}", True
             ),
-            "effects": _href(base, f"/transactions/{tx.hash}/effects{_PAGED}", True),
+            "effects": _href(base, f"/transactions/{shown}/effects{_PAGED}", True),
             "precedes": _href(base, f"/transactions?order=asc&cursor={tx.id}"),
             "succeeds": _href(base, f"/transactions?order=desc&cursor={tx.id}"),
-            "transaction": _href(base, f"/transactions/{tx.hash}"),
+            "transaction": _href(base, f"/transactions/{shown}"),
         },
-        "id": tx.hash,
+        "id": shown,
         "paging_token": str(tx.id),
         "successful": tx.successful,
-        "hash": tx.hash,
+        "hash": shown,
         "ledger": tx.ledger,
         "created_at": iso_time(tx.closed_at),
         "source_account": tx.source_account,
         "source_account_sequence": str(tx.sequence),
-        "fee_account": tx.source_account,
+        "fee_account": tx.fee_account or tx.source_account,
         "fee_charged": str(tx.fee_charged),
         "max_fee": str(tx.max_fee),
         "operation_count": tx.operation_count,
@@ -96,8 +110,18 @@ def transaction_json(tx: TransactionRecord, base: str) -> dict[str, Any]:
     if tx.source_muxed is not None:
         body["account_muxed"] = tx.source_muxed
         body["account_muxed_id"] = str(tx.source_muxed_id)
-        body["fee_account_muxed"] = tx.source_muxed
-        body["fee_account_muxed_id"] = str(tx.source_muxed_id)
+    if tx.fee_account_muxed is not None:
+        body["fee_account_muxed"] = tx.fee_account_muxed
+        body["fee_account_muxed_id"] = str(tx.fee_account_muxed_id)
+    if tx.inner_hash is not None:
+        body["fee_bump_transaction"] = {"hash": tx.hash, "signatures": tx.signatures}
+        body["inner_transaction"] = {
+            "hash": tx.inner_hash,
+            "signatures": tx.inner_signatures,
+            "max_fee": str(tx.inner_max_fee),
+        }
+        if shown != tx.hash:
+            body["signatures"] = tx.inner_signatures
     if tx.memo is not None:
         body["memo"] = tx.memo
     if tx.memo_bytes is not None:
@@ -189,8 +213,8 @@ def account_json(account: Account, base: str) -> dict[str, Any]:
         "balances": balances,
         "signers": signers,
         "data": {k: base64.b64encode(v).decode() for k, v in account.data.items()},
-        "num_sponsoring": 0,
-        "num_sponsored": 0,
+        "num_sponsoring": account.num_sponsoring,
+        "num_sponsored": account.num_sponsored,
         "paging_token": aid,
     }
     if account.home_domain:
@@ -209,8 +233,8 @@ def flags_json(flags: int) -> dict[str, bool]:
     }
 
 
-def _trustline_json(line: Any) -> dict[str, Any]:
-    return {
+def _trustline_json(line: TrustLine) -> dict[str, Any]:
+    body = {
         "balance": format_stroops(line.balance),
         "limit": format_stroops(line.limit),
         "buying_liabilities": ZERO,
@@ -224,6 +248,43 @@ def _trustline_json(line: Any) -> dict[str, Any]:
         "asset_code": line.code,
         "asset_issuer": line.issuer,
     }
+    if line.flags & TRUSTLINE_CLAWBACK_ENABLED_FLAG:
+        body["is_clawback_enabled"] = True
+    return body
+
+
+def claimable_balance_json(
+    balance: ClaimableBalance, base: str, closed_at: int | None
+) -> dict[str, Any]:
+    """Horizon's claimable balance resource (paging token "<ledger>-<id>")."""
+    self_path = f"/claimable_balances/{balance.balance_id}"
+    body: dict[str, Any] = {
+        "_links": {
+            "self": _href(base, self_path),
+            "transactions": _href(base, f"{self_path}/transactions{_PAGED}", True),
+            "operations": _href(base, f"{self_path}/operations{_PAGED}", True),
+        },
+        "id": balance.balance_id,
+        "asset": balance.asset,
+        "amount": format_stroops(balance.amount),
+        "sponsor": balance.sponsor,
+        "last_modified_ledger": balance.last_modified_ledger,
+        "claimants": [
+            {"destination": destination, "predicate": predicate_json(predicate)}
+            for destination, predicate in balance.claimants
+        ],
+        "flags": {
+            "clawback_enabled": bool(balance.flags & CLAIMABLE_BALANCE_CLAWBACK_ENABLED_FLAG)
+        },
+        "paging_token": claimable_balance_token(balance),
+    }
+    if closed_at is not None:
+        body["last_modified_time"] = iso_time(closed_at)
+    return body
+
+
+def claimable_balance_token(balance: ClaimableBalance) -> str:
+    return f"{balance.last_modified_ledger}-{balance.balance_id}"
 
 
 def _signer_type(key: str) -> str:

@@ -5,26 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sandbox_helpers import codes, issued_asset
 from stellar_sdk import Asset, Keypair, MuxedAccount, TextMemo, xdr
 from stellar_sdk.exceptions import BadRequestError
 from stellar_sdk.operation import ChangeTrust, CreateAccount, ManageData, Payment
 
 BASE_FEE = Decimal("0.00001")
-
-
-def codes(error: BadRequestError) -> dict:
-    assert error.status == 400
-    assert error.type == "https://stellar.org/horizon-errors/transaction_failed"
-    assert error.extras is not None
-    return error.extras["result_codes"]
-
-
-async def issued_asset(chain, holders: int = 1, limit: str | None = None):
-    issuer, *accounts = await chain.fund(1 + holders)
-    asset = Asset("USD", issuer.public_key)
-    for account in accounts:
-        await chain.submit(account, [ChangeTrust(asset, limit)])
-    return asset, issuer, accounts
 
 
 async def test_friendbot_creates_a_funded_account(chain):

@@ -14,7 +14,7 @@ from stellar_sdk import (
     xdr,
 )
 from stellar_sdk.exceptions import BadRequestError, raise_request_exception
-from stellar_sdk.operation import BumpSequence, Payment, SetOptions
+from stellar_sdk.operation import BumpSequence, ManageSellOffer, Payment, SetOptions
 
 
 def tx_code(error: BadRequestError) -> str:
@@ -169,7 +169,8 @@ async def test_malformed_envelope(chain):
 async def test_unsupported_operation_is_refused_and_charged(chain):
     (alice,) = await chain.fund()
     before = await chain.account(alice)
-    error = await chain.submit_failing(alice, [BumpSequence(0)])
+    offer = ManageSellOffer(Asset.native(), Asset("USD", alice.public_key), "1", "1")
+    error = await chain.submit_failing(alice, [offer])
     assert error.extras["result_codes"] == {
         "transaction": "tx_failed",
         "operations": ["op_not_supported"],
