@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     SEP6_WITHDRAW_MEMO_TYPE: Literal["id", "text", "hash"] = "id"
     SEP6_LANGUAGES: Annotated[tuple[str, ...], NoDecode] = ("en",)
     SEP6_ACCOUNT_CREATION: bool = True
-    SEP6_CLAIMABLE_BALANCES: bool = False
+    SEP6_CLAIMABLE_BALANCES: bool = True
 
     @field_validator("ACTIVE_SEPS", mode="before")
     @classmethod

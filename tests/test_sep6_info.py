@@ -50,7 +50,7 @@ async def test_info_lists_sep6_assets_with_limits_fees_and_features(
         "fee": {"enabled": True, "authentication_required": False},
         "transactions": {"enabled": True, "authentication_required": True},
         "transaction": {"enabled": True, "authentication_required": True},
-        "features": {"account_creation": True, "claimable_balances": False},
+        "features": {"account_creation": True, "claimable_balances": True},
     }
 
 

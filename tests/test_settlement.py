@@ -128,3 +128,23 @@ async def test_a_full_line_is_set_aside_and_the_rest_paid(database_url, engine) 
         assert (await status_of(env, blocked)).status == "pending_trust"
         assert await balance(env, full.public_key) == 0
         assert len(await payments_received(env, good.public_key)) == 1
+
+
+async def test_claimable_balance_when_the_wallet_opted_in(database_url, engine) -> None:
+    async with stellar_env(database_url, engine) as env:
+        no_trust = await new_wallet(env, trust=False)
+        no_account = await new_wallet(env, fund=False)
+        first = await add_deposit(env, no_trust.public_key, "4", claimable_balance_supported=True)
+        second = await add_deposit(
+            env, no_account.public_key, "5", claimable_balance_supported=True
+        )
+        await drain(Settlement(env.context, "worker-a"))
+        for deposit_id, wallet, amount in ((first, no_trust, "4"), (second, no_account, "5")):
+            deposit = await status_of(env, deposit_id)
+            assert deposit.status == "completed"  # never through pending_trust (P-22)
+            assert deposit.claimable_balance_id
+            balances = (
+                await env.horizon.claimable_balances().for_claimant(wallet.public_key).call()
+            )["_embedded"]["records"]
+            assert [b["id"] for b in balances] == [deposit.claimable_balance_id]
+            assert Decimal(balances[0]["amount"]) == Decimal(amount)
