@@ -112,9 +112,16 @@ def run_stack(settings: Settings, *, host: str, port: int, sandbox_port: int) ->
         children.append(subprocess.Popen([*killick, *args], env=env))  # noqa: S603
 
     try:
-        sandbox_args = ["sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port)]
-        if _sandbox_has_state_option():
-            sandbox_args += ["--state", str(STATE_DIR / "sandbox.json")]
+        sandbox_args = [
+            "sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(sandbox_port),
+            "--no-access-log",
+            "--state",
+            str(STATE_DIR / "sandbox.state"),
+        ]
         start(*sandbox_args)
         _wait_until_up(f"http://127.0.0.1:{sandbox_port}/")
         asset = asyncio.run(ensure_demo_asset(settings))
@@ -146,9 +153,3 @@ def run_stack(settings: Settings, *, host: str, port: int, sandbox_port: int) ->
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
-
-
-def _sandbox_has_state_option() -> bool:
-    from killick.sandbox.cli import sandbox_command
-
-    return any(param.name == "state" for param in sandbox_command.params)

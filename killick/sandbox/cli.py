@@ -49,6 +49,12 @@ from .rates import parse_rate_spec
     metavar="SELL/BUY=PRICE",
     help="Path payment rate, e.g. native/USDC:G…=0.12 (1 XLM buys 0.12 USDC). Repeatable.",
 )
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Log every request (off in `killick dev`, where it drowns the anchor's log).",
+)
 def sandbox_command(
     host: str,
     port: int,
@@ -57,6 +63,7 @@ def sandbox_command(
     state_file: str | None,
     max_ops_per_ledger: int,
     rates: tuple[str, ...],
+    access_log: bool,
 ) -> None:
     """Run a local Horizon-compatible Stellar network (in memory, with friendbot)."""
     try:
@@ -85,5 +92,6 @@ def sandbox_command(
         host=host,
         port=port,
         log_level="info",
+        access_log=access_log,
         timeout_graceful_shutdown=1,
     )
