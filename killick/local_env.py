@@ -27,6 +27,7 @@ def local_env_text(sandbox_port: int = 8001) -> str:
         "DATABASE_URL=sqlite:///killick.db",
         f"HORIZON_URI=http://127.0.0.1:{sandbox_port}",
         "WORKER_POLL_SECONDS=0.5",
+        "RAILS_POLL_SECONDS=1",
     ]
     if Path("examples/reference_anchor").is_dir():
         lines.append("INTEGRATIONS=examples.reference_anchor.integrations")
