@@ -74,6 +74,8 @@ class Demo:
             await self._kyc()
             await self._deposit()
             await self._withdraw()
+            if self.quote_url:
+                await self._exchange_deposit()
         finally:
             await self.http.aclose()
             if hasattr(self, "horizon"):
@@ -92,6 +94,7 @@ class Demo:
         self.auth_url = toml["WEB_AUTH_ENDPOINT"]
         self.transfer = toml["TRANSFER_SERVER"]
         self.kyc_url = toml.get("KYC_SERVER", self.transfer)
+        self.quote_url = toml.get("ANCHOR_QUOTE_SERVER")
         info = (await self.http.get(f"{self.transfer}/info")).json()
         enabled = [
             code
@@ -231,6 +234,65 @@ class Demo:
             f"withdrawal completed: {withdrawal.get('amount_in')} sent, fee "
             f"{withdrawal.get('amount_fee')}, {withdrawal.get('amount_out')} paid out by the bank"
         )
+
+    async def _exchange_deposit(self) -> None:
+        """Pay reais, receive the asset: a SEP-38 firm quote used by SEP-6 deposit-exchange."""
+        stellar_id = f"stellar:{self.asset.code}:{self.asset.issuer}"
+        info = (await self.http.get(f"{self.quote_url}/info")).json()
+        offchain = next(
+            (a for a in info.get("assets", []) if a["asset"].startswith("iso4217:")), None
+        )
+        if offchain is None:
+            self.say("  (the anchor quotes no off-chain asset: exchange skipped)")
+            return
+        methods = offchain.get("sell_delivery_methods") or [{}]
+        method = methods[0].get("name")
+        body = {
+            "sell_asset": offchain["asset"],
+            "buy_asset": stellar_id,
+            "sell_amount": "500",
+            "context": "sep6",
+        }
+        if method:
+            body["sell_delivery_method"] = method
+        response = await self.http.post(f"{self.quote_url}/quote", json=body, headers=self.headers)
+        self._expect(response, 201, "SEP-38 quote")
+        quote = response.json()
+        self.step(
+            f"SEP-38 quote: {quote['sell_amount']} {offchain['asset']} for "
+            f"{quote['buy_amount']} {self.asset.code} (price {quote['price']}, "
+            f"fee {quote['fee']['total']})"
+        )
+        params = {
+            "destination_asset": self.asset.code,
+            "source_asset": offchain["asset"],
+            "amount": quote["sell_amount"],
+            "quote_id": quote["id"],
+            "account": self.wallet.public_key,
+        }
+        if method:
+            params["funding_method"] = method
+        response = await self.http.get(
+            f"{self.transfer}/deposit-exchange", params=params, headers=self.headers
+        )
+        self._expect(response, 200, "SEP-6 deposit-exchange")
+        deposit_id = response.json()["id"]
+        arrive = await self.http.post(f"{self.anchor}/reference/bank/deposits/{deposit_id}/arrive")
+        if arrive.status_code == 200:
+            self.step(f"exchange deposit {deposit_id[:8]}…: the reais arrived at the bank")
+        deposit = await self._wait(deposit_id, "completed")
+        received = await self._balance()
+        if received != Decimal(quote["buy_amount"]):
+            raise DemoFailed(f"exchange: wallet holds {received}, quoted {quote['buy_amount']}")
+        self.report.figures["exchange"] = {
+            "id": deposit_id,
+            "quote_id": quote["id"],
+            "amount_in": deposit.get("amount_in"),
+            "amount_in_asset": deposit.get("amount_in_asset"),
+            "amount_out": deposit.get("amount_out"),
+            "amount_out_asset": deposit.get("amount_out_asset"),
+        }
+        self.step(f"exchange deposit completed: {received} {self.asset.code} received as quoted")
 
     # -- helpers --------------------------------------------------------------------------------
 

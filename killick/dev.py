@@ -18,17 +18,20 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Keypair
 
 from killick.assets import create_asset, update_asset
 from killick.context import Context
-from killick.models import Asset, ChannelAccount
+from killick.models import Asset, ChannelAccount, OffChainAsset
+from killick.offchain_assets import add_pair, create_offchain_asset
 from killick.settings import Settings
 from killick.stellar.issue_asset import issue_asset
 
 STATE_DIR = Path(".killick")
 DEMO_CODE = "DEMO"
 DEMO_CHANNELS = 2
+BRL = "iso4217:BRL"
 
 
 def _wait_until_up(url: str, seconds: float = 30.0) -> None:
@@ -76,7 +79,10 @@ async def ensure_demo_asset(settings: Settings) -> Asset:
                 significant_decimals=2,
                 deposit_max_amount=issued.amount,
                 withdrawal_max_amount=issued.amount,
+                sep38_enabled=True,
             )
+            await session.flush()
+            await _offer_brl_exchange(session, asset.asset_identifier)
             for secret in issued.channel_secrets:
                 session.add(
                     ChannelAccount(
@@ -89,6 +95,22 @@ async def ensure_demo_asset(settings: Settings) -> Asset:
     finally:
         await context.close()
         await context.engine.dispose()
+
+
+async def _offer_brl_exchange(session: AsyncSession, stellar_asset: str) -> None:
+    """BRL by PIX or wire, exchanged both ways with the demo asset (SEP-38, SEP-6)."""
+    if await session.get(OffChainAsset, BRL) is None:
+        methods = ["PIX=Brazil's instant payments", "WIRE=Bank wire transfer"]
+        await create_offchain_asset(
+            session,
+            BRL,
+            decimals=2,
+            country_codes=["BR"],
+            sell_delivery_methods=methods,
+            buy_delivery_methods=methods,
+        )
+    await add_pair(session, BRL, stellar_asset)
+    await add_pair(session, stellar_asset, BRL)
 
 
 async def _exists(horizon, account: str) -> bool:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from stellar_sdk import Keypair
 def local_env_text(sandbox_port: int = 8001) -> str:
     lines = [
         "# Written by `killick dev` for local development. Never use these in production.",
-        "ACTIVE_SEPS=sep-1,sep-10,sep-6,sep-12",
+        "ACTIVE_SEPS=sep-1,sep-10,sep-6,sep-12,sep-38",
         "HOST_URL=http://localhost:8000",
         "LOCAL_MODE=1",
         "ENABLE_SEP_0023=1",

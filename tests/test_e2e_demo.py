@@ -38,6 +38,7 @@ async def test_demo_deposit_and_withdrawal_complete(database_url, engine, refere
             DATABASE_URL=database_url,
             HORIZON_URI=sandbox.url,
             HOST_URL=f"http://127.0.0.1:{port}",
+            ACTIVE_SEPS="sep-1,sep-10,sep-6,sep-12,sep-38",
             WORKER_POLL_SECONDS=0.1,
         )
         await ensure_demo_asset(settings)
@@ -64,3 +65,7 @@ async def test_demo_deposit_and_withdrawal_complete(database_url, engine, refere
         assert Decimal(deposit["amount_out"]) == Decimal("98.50")
         assert report.figures["withdrawal"]["amount_in"] == "98.50"
         assert any("withdrawal completed" in text for _, text in report.steps)
+        exchange = report.figures["exchange"]  # 500 BRL, fee 2 + 1% = 7, at 5.00 BRL each
+        assert exchange["amount_in_asset"] == "iso4217:BRL"
+        assert Decimal(exchange["amount_in"]) == Decimal("500")
+        assert Decimal(exchange["amount_out"]) == Decimal("98.60")

@@ -6,6 +6,7 @@ from .anchor_info import return_toml_contents, sep6_info
 from .bank_api import router as bank_router
 from .customers import ReferenceCustomers
 from .deposit import AnchorDeposit
+from .quotes import ReferenceQuotes
 from .rails import SimulatedBank
 from .withdraw import AnchorWithdraw
 
@@ -16,5 +17,6 @@ register_integrations(
     withdraw=AnchorWithdraw(),
     customer=ReferenceCustomers(),
     rails=SimulatedBank(),
+    quote=ReferenceQuotes(),
     routers=[bank_router],
 )

@@ -97,10 +97,12 @@ class FixedRateQuotes(QuoteIntegration):
         prices = []
         for other in params["assets"]:
             pair = (sell, other) if sell else (other, buy)
-            if pair not in self.rates:
+            try:
+                rate = self._rate(*pair)
+            except ValueError:
                 continue
             if amount is None:
-                price = self.rates[pair]
+                price = rate
             else:
                 amounts = (amount, None) if sell else (None, amount)
                 answer = self.price_for(*pair, *amounts, decimals[pair[0]], decimals[pair[1]])
