@@ -131,7 +131,7 @@ def dev(host: str, port: int, sandbox_port: int, env_file: str) -> None:
     """
     from killick.dev import run_stack
 
-    if ensure_local_env(Path(env_file), sandbox_port=sandbox_port):
+    if ensure_local_env(Path(env_file), sandbox_port=sandbox_port, port=port):
         click.echo(f"wrote {env_file} with fresh local secrets (LOCAL_MODE=1)")
     settings = _settings()
     asyncio.run(migrate(settings.DATABASE_URL))
@@ -292,6 +292,8 @@ def asset_issue(
     add it to Killick: issuer, distribution account with the supply, channel accounts."""
     from killick.stellar.issue_asset import issue_asset
 
+    issuer_secret: list[str] = []
+
     async def work(context: Context) -> Asset:
         settings = context.settings
         issued = await issue_asset(
@@ -303,6 +305,7 @@ def asset_issue(
             friendbot_url=friendbot,
             home_domain=home_domain,
         )
+        issuer_secret.append(issued.issuer_secret)
         async with context.sessions() as session:
             created = await create_asset(
                 session,
@@ -328,6 +331,10 @@ def asset_issue(
         raise click.ClickException(str(error)) from None
     click.echo(
         f"issued {created.code} by {created.issuer}; distribution {created.distribution_account}"
+    )
+    click.echo(
+        "issuer secret (Killick does not keep it; store it offline to issue more later): "
+        + issuer_secret[0]
     )
     if channels:
         click.echo(f"{channels} channel account(s) stored (encrypted) for parallel payments")

@@ -14,11 +14,11 @@ from pathlib import Path
 from stellar_sdk import Keypair
 
 
-def local_env_text(sandbox_port: int = 8001) -> str:
+def local_env_text(sandbox_port: int = 8001, port: int = 8000) -> str:
     lines = [
         "# Written by `killick dev` for local development. Never use these in production.",
         "ACTIVE_SEPS=sep-1,sep-10,sep-6,sep-12,sep-38",
-        "HOST_URL=http://localhost:8000",
+        f"HOST_URL=http://localhost:{port}",
         "LOCAL_MODE=1",
         "ENABLE_SEP_0023=1",
         f"SIGNING_SEED={Keypair.random().secret}",
@@ -34,11 +34,11 @@ def local_env_text(sandbox_port: int = 8001) -> str:
     return "\n".join([*lines, ""])
 
 
-def ensure_local_env(path: Path, *, sandbox_port: int = 8001) -> bool:
+def ensure_local_env(path: Path, *, sandbox_port: int = 8001, port: int = 8000) -> bool:
     """Write ``path`` unless it exists; True when it was written. Readable by the owner only."""
     if path.exists():
         return False
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(local_env_text(sandbox_port))
+        handle.write(local_env_text(sandbox_port, port))
     return True

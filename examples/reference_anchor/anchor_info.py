@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from killick.settings import load_settings
+
 
 def return_toml_contents(*args: Any, **kwargs: Any) -> dict[str, Any]:
     return {
         "DOCUMENTATION": {
             "ORG_NAME": "Killick Reference Anchor",
-            "ORG_URL": "http://localhost:8000",
+            "ORG_URL": load_settings().HOST_URL,
             "ORG_DESCRIPTION": "A demonstration anchor running on Killick. Not a real business.",
             "ORG_OFFICIAL_EMAIL": "anchor@example.com",
             "ORG_SUPPORT_EMAIL": "support@example.com",
