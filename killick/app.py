@@ -84,6 +84,10 @@ def _mount_operations(app: FastAPI, settings: Settings) -> None:
 
         app.include_router(metrics_router)
         app.add_middleware(RequestMetrics)
+    if settings.ADMIN_PASSWORD is not None:
+        from killick.admin import mount_admin
+
+        mount_admin(app, settings)
 
 
 def _resume_sep6_on_kyc(settings: Settings) -> None:
