@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     install_error_handlers(app)
     # Wallets call anchors from browsers: every SEP answer, errors included, allows it.
     app.add_middleware(AllowAnyOrigin)
+    _mount_operations(app, settings)
     if settings.sep_active("sep-1"):
         from killick.sep1 import router as sep1_router
 
@@ -69,6 +70,24 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     for router in registry.routers:
         app.include_router(router)
     return app
+
+
+def _mount_operations(app: FastAPI, settings: Settings) -> None:
+    """/health always; /metrics (and its request timing) unless METRICS_ENABLED=0; /admin
+    only when ADMIN_PASSWORD is set (docs/operations.md)."""
+    from killick.health import router as health_router
+
+    app.include_router(health_router)
+    if settings.METRICS_ENABLED:
+        from killick.metrics import RequestMetrics
+        from killick.metrics import router as metrics_router
+
+        app.include_router(metrics_router)
+        app.add_middleware(RequestMetrics)
+    if settings.ADMIN_PASSWORD is not None:
+        from killick.admin import mount_admin
+
+        mount_admin(app, settings)
 
 
 def _resume_sep6_on_kyc(settings: Settings) -> None:

@@ -4,7 +4,6 @@ configuration, local development."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -39,6 +38,12 @@ def _settings() -> Settings:
         raise click.ClickException(f"configuration error:\n{error}") from None
 
 
+def _configure_logging(settings: Settings) -> dict[str, Any]:
+    from killick.logging_setup import configure_logging
+
+    return configure_logging(settings.LOG_FORMAT, settings.LOG_LEVEL)
+
+
 def _run(work: Callable[[Context], Awaitable[T]]) -> T:
     """Run ``work`` with a context on the configured database, then close it."""
 
@@ -69,7 +74,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the HTTP server (SEP endpoints) with uvicorn."""
     import uvicorn
 
-    _settings()  # refuse to start on a wrong setting, with one clear line
+    settings = _settings()  # refuse to start on a wrong setting, with one clear line
     uvicorn.run(
         "killick.app:create_app_from_env",
         factory=True,
@@ -77,7 +82,8 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         proxy_headers=True,
-        log_level="info",
+        log_config=_configure_logging(settings),  # each server process sets it up alike
+        log_level=settings.LOG_LEVEL.lower(),
     )
 
 
@@ -90,9 +96,7 @@ def worker() -> None:
     from killick.workers import build_worker
 
     settings = _settings()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(settings)
     load_integrations(settings.INTEGRATIONS)
 
     async def run() -> None:
@@ -134,6 +138,7 @@ def dev(host: str, port: int, sandbox_port: int, env_file: str) -> None:
     if ensure_local_env(Path(env_file), sandbox_port=sandbox_port, port=port):
         click.echo(f"wrote {env_file} with fresh local secrets (LOCAL_MODE=1)")
     settings = _settings()
+    _configure_logging(settings)  # its children (server, worker) configure their own
     asyncio.run(migrate(settings.DATABASE_URL))
     sys.exit(run_stack(settings, host=host, port=port, sandbox_port=sandbox_port))
 
@@ -578,6 +583,131 @@ def pair_list() -> None:
     for sell, buy, offered in rows:
         note = "" if offered else "  (not offered: the Stellar asset lacks --sep38-enabled)"
         click.echo(f"{sell} -> {buy}{note}")
+
+
+# -- transactions (operators) ------------------------------------------------------------------
+
+
+def _operator_call(work: Callable[[Context], Awaitable[T]]) -> T:
+    from killick.operator import OperatorError
+
+    try:
+        return _run(work)
+    except OperatorError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in this environment
+        return "cli"
+
+
+@main.group()
+def transactions() -> None:
+    """Find transactions, read their history, and move a stuck one (docs/operations.md)."""
+
+
+@transactions.command("list")
+@click.option("--status", default=None, help="e.g. pending_anchor")
+@click.option("--kind", default=None, help="deposit, withdrawal, deposit-exchange, ...")
+@click.option("--asset", default=None, help="CODE or CODE:ISSUER")
+@click.option("--account", default=None, help="The user's Stellar account (G... or M...).")
+@click.option("--since", default=None, help="Started at or after (2025-01-31 or ISO time, UTC).")
+@click.option("--until", default=None, help="Started before.")
+@click.option("--search", default=None, help="A transaction id, memo, Stellar hash or external id.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 500))
+def transactions_list(
+    status: str | None,
+    kind: str | None,
+    asset: str | None,
+    account: str | None,
+    since: str | None,
+    until: str | None,
+    search: str | None,
+    limit: int,
+) -> None:
+    """List transactions, newest first."""
+    from killick.operator import TransactionFilter, list_transactions, parse_time
+
+    async def work(context: Context) -> list[Any]:
+        filters = TransactionFilter(
+            status=status,
+            kind=kind,
+            asset=asset,
+            account=account,
+            since=parse_time(since, "--since"),
+            until=parse_time(until, "--until"),
+            search=search,
+        )
+        async with context.sessions() as session:
+            return await list_transactions(session, filters, limit=limit)
+
+    rows = _operator_call(work)
+    if not rows:
+        click.echo("no transactions match")
+    for row in rows:
+        amount = row.amount_in if row.amount_in is not None else row.amount_expected
+        click.echo(
+            f"{row.id}  {row.started_at:%Y-%m-%d %H:%M:%S}  {row.kind:<19} {row.status:<31} "
+            f"{row.asset.code} {amount if amount is not None else '-'}  {row.stellar_account}"
+        )
+
+
+@transactions.command("show")
+@click.argument("transaction_id")
+def transactions_show(transaction_id: str) -> None:
+    """A transaction's fields, its event history and callbacks, and the moves allowed now."""
+    from killick.operator import allowed_moves, callback_state, events_of, get_transaction
+
+    async def work(context: Context) -> tuple[Any, list[Any], list[str]]:
+        async with context.sessions() as session:
+            found = await get_transaction(session, transaction_id)
+            return found, await events_of(session, found.id), await allowed_moves(session, found)
+
+    row, events, moves = _operator_call(work)
+    fields = (
+        "id kind status message stellar_account muxed_account account_memo amount_expected "
+        "amount_in amount_fee amount_out deposit_memo withdraw_anchor_account withdraw_memo "
+        "stellar_transaction_id external_transaction_id envelope_hash submission_attempts "
+        "claimable_balance_id started_at updated_at completed_at user_action_required_by "
+        "claimed_by claimed_until"
+    ).split()
+    click.echo(f"{'asset':<24} {row.asset.code}:{row.asset.issuer}")
+    for name in fields:
+        value = getattr(row, name)
+        if value is not None:
+            click.echo(f"{name:<24} {value}")
+    click.echo(f"\nevents ({len(events)}):")
+    for event in events:
+        click.echo(
+            f"  #{event.id} {event.created_at:%Y-%m-%d %H:%M:%S} "
+            f"{event.from_status or 'new'} -> {event.to_status} by {event.actor}"
+            + (f": {event.reason}" if event.reason else "")
+        )
+        click.echo(f"      callback: {callback_state(event)}")
+    click.echo(f"\nmoves allowed now: {', '.join(moves) or 'none'}")
+
+
+@transactions.command("set-status")
+@click.argument("transaction_id")
+@click.argument("status")
+@click.option("--reason", required=True, help="Why (kept on the event; no personal data).")
+def transactions_set_status(transaction_id: str, status: str, reason: str) -> None:
+    """Move a transaction to STATUS through the state machine, recording the reason."""
+    from killick.operator import set_status
+
+    async def work(context: Context) -> tuple[str | None, str]:
+        async with context.sessions() as session:
+            event = await set_status(session, transaction_id, status, reason=reason, actor=_actor())
+            await session.commit()
+            return event.from_status, event.to_status
+
+    before, after = _operator_call(work)
+    click.echo(f"transaction {transaction_id}: {before} -> {after}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,6 +20,7 @@ from stellar_sdk.exceptions import Ed25519SecretSeedInvalidError
 
 KNOWN_SEPS = ("sep-1", "sep-6", "sep-10", "sep-12", "sep-38")
 MIN_JWT_KEY_LENGTH = 32
+MIN_ADMIN_PASSWORD_LENGTH = 12
 DEFAULT_DATABASE_URL = "sqlite:///killick.db"
 SEP12_FIELD_TYPES = ("string", "binary", "number", "date")
 _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
@@ -99,6 +100,17 @@ class Settings(BaseSettings):
     SEP6_LANGUAGES: Annotated[tuple[str, ...], NoDecode] = ("en",)
     SEP6_ACCOUNT_CREATION: bool = True
     SEP6_CLAIMABLE_BALANCES: bool = True
+    # Operating Killick (docs/operations.md)
+    LOG_FORMAT: Literal["text", "json"] = "text"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    HEALTH_HEARTBEAT_MAX_AGE_SECONDS: float = Field(default=120.0, gt=0, le=86400)
+    HEALTH_HORIZON_TIMEOUT_SECONDS: float = Field(default=2.0, gt=0, le=60)
+    HEALTH_HORIZON_CACHE_SECONDS: float = Field(default=5.0, ge=0, le=3600)
+    METRICS_ENABLED: bool = True
+    METRICS_TOKEN: SecretStr | None = None
+    METRICS_CACHE_SECONDS: float = Field(default=5.0, ge=0, le=3600)
+    ADMIN_PASSWORD: SecretStr | None = None
+    ADMIN_SESSION_SECONDS: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
 
     @field_validator("ACTIVE_SEPS", mode="before")
     @classmethod
@@ -175,6 +187,21 @@ class Settings(BaseSettings):
         if not keys or any(len(k) < MIN_JWT_KEY_LENGTH for k in keys):
             raise ValueError(
                 f"a comma-separated list of keys, each at least {MIN_JWT_KEY_LENGTH} characters"
+            )
+        return value
+
+    @field_validator("ADMIN_PASSWORD", "METRICS_TOKEN", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("ADMIN_PASSWORD")
+    @classmethod
+    def _long_admin_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_ADMIN_PASSWORD_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_ADMIN_PASSWORD_LENGTH} characters (the admin view is "
+                "reachable wherever the server is); leave it unset to keep /admin off"
             )
         return value
 

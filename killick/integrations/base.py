@@ -175,6 +175,13 @@ class CustomerIntegration:
         """``GET /customer/files``: the files matching ``file_id`` or ``customer_id``."""
         return []
 
+    def list_customers(self, offset: int, limit: int, *args: Any, **kwargs: Any) -> list[dict]:
+        """For the admin view's customers page (optional): up to ``limit`` customers from
+        ``offset``, newest first, each a dict with ``id``, ``status`` and, if known,
+        ``account``, ``memo``, ``type``, ``created_at``, plus any KYC fields. Mask KYC
+        values here; Killick masks again every key but those six before showing them."""
+        raise NotImplementedError("this anchor's customer integration does not list customers")
+
 
 class RailsIntegration:
     """The off-chain rails: the anchor's bank. Called by ``killick worker`` in pages."""
