@@ -186,6 +186,7 @@ def transition(
         current or "new",
         transaction.status,
         reason or actor,
+        extra={"transaction_id": transaction.id},
     )
     return event
 
