@@ -14,6 +14,7 @@ from killick.cors import AllowAnyOrigin
 from killick.endpoints import MOUNTS
 from killick.errors import install_error_handlers
 from killick.integrations import load_integrations, registry
+from killick.limits import Limits
 from killick.settings import Settings, load_settings
 
 
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     app.state.killick = context
     install_error_handlers(app)
+    # Sizes and rates are refused before routing (inside CORS, so refusals carry it too).
+    app.add_middleware(Limits, context=context)
     # Wallets call anchors from browsers: every SEP answer, errors included, allows it.
     app.add_middleware(AllowAnyOrigin)
     if settings.sep_active("sep-1"):
