@@ -15,6 +15,7 @@ from killick.endpoints import MOUNTS
 from killick.errors import install_error_handlers
 from killick.integrations import load_integrations, registry
 from killick.limits import Limits
+from killick.openapi_errors import true_error_responses
 from killick.settings import Settings, load_settings
 
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         _resume_sep6_on_kyc(settings)
     for router in registry.routers:
         app.include_router(router)
+    true_error_responses(app)
     return app
 
 
