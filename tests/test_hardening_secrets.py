@@ -13,6 +13,7 @@ import logging
 import re
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from killick.app import create_app
@@ -49,11 +50,11 @@ def _found(text: str, secrets: set[str]) -> list[str]:
     return found
 
 
+@pytest.mark.usefixtures("reference_anchor")
 async def test_no_secret_in_the_logs_of_a_deposit_and_withdrawal(
     database_url,
     engine,
-    reference_anchor,
-    caplog,  # noqa: F811
+    caplog,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     async with running_sandbox(ledger_seconds=0.1) as sandbox:
