@@ -14,6 +14,8 @@ from killick.cors import AllowAnyOrigin
 from killick.endpoints import MOUNTS
 from killick.errors import install_error_handlers
 from killick.integrations import load_integrations, registry
+from killick.limits import Limits
+from killick.openapi_errors import true_error_responses
 from killick.settings import Settings, load_settings
 
 
@@ -42,6 +44,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     app.state.killick = context
     install_error_handlers(app)
+    # Sizes and rates are refused before routing (inside CORS, so refusals carry it too).
+    app.add_middleware(Limits, context=context)
     # Wallets call anchors from browsers: every SEP answer, errors included, allows it.
     app.add_middleware(AllowAnyOrigin)
     _mount_operations(app, settings)
@@ -69,6 +73,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         _resume_sep6_on_kyc(settings)
     for router in registry.routers:
         app.include_router(router)
+    true_error_responses(app)
     return app
 
 

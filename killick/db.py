@@ -7,6 +7,8 @@ WAL mode with a busy timeout so a server and a worker can share one file.
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -17,6 +19,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# aiosqlite logs every statement with its parameters at DEBUG: addresses, bank details.
+# Killick's logs must stay free of them whatever level an operator chooses.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def async_url(url: str) -> str:
@@ -46,6 +52,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-unt
 def create_engine(url: str, **kwargs: object) -> AsyncEngine:
     """Create the async engine for ``url`` with Killick's connection settings."""
     full_url = async_url(url)
+    kwargs.setdefault("hide_parameters", True)  # SQL logging never shows the values
     if full_url.startswith("sqlite"):
         kwargs.pop("pool_size", None)  # SQLite's pool keeps one connection per thread
         engine = create_async_engine(full_url, **kwargs)  # type: ignore[arg-type]

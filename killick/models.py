@@ -504,3 +504,17 @@ class Quote(Base):
 
     def __repr__(self) -> str:
         return f"Quote({self.id}, {self.sell_asset} -> {self.buy_asset})"
+
+
+class RateLimitWindow(Base):
+    """A fixed-window request counter per client and endpoint group (``killick/limits.py``).
+
+    In the database so that every server process counts against the same limit; one row
+    per bucket, reset in place when a new window starts.
+    """
+
+    __tablename__ = "rate_limit_window"
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window: Mapped[int] = mapped_column("window_no", BigInteger, index=True)
+    hits: Mapped[int] = mapped_column(Integer)

@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     METRICS_CACHE_SECONDS: float = Field(default=5.0, ge=0, le=3600)
     ADMIN_PASSWORD: SecretStr | None = None
     ADMIN_SESSION_SECONDS: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
+    # Limits (docs/security.md): sizes, and request rates counted in the database
+    MAX_BODY_BYTES: int = Field(default=64 * 1024, ge=1024)
+    MAX_QUERY_BYTES: int = Field(default=4096, ge=256)
+    RATE_LIMIT_WINDOW_SECONDS: int = Field(default=60, ge=1, le=3600)
+    RATE_LIMIT_AUTH: int = Field(default=120, ge=0)
+    RATE_LIMIT_CUSTOMER: int = Field(default=300, ge=0)
 
     @field_validator("ACTIVE_SEPS", mode="before")
     @classmethod

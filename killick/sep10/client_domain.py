@@ -6,6 +6,7 @@ challenge request should not cost a fetch each time.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import tomllib
 
@@ -41,18 +42,34 @@ class ClientDomainKeys:
         scheme = "http" if self._allow_http else "https"
         url = f"{scheme}://{domain}/.well-known/stellar.toml"
         try:
-            response = await self._client.get(url)
-        except httpx.HTTPError:
-            raise ClientDomainError(f"could not fetch the stellar.toml of {domain}") from None
-        if response.status_code != 200 or len(response.content) > MAX_TOML_BYTES:
+            # The timeout bounds the whole fetch: a peer trickling bytes cannot hold the
+            # request open, and a body past MAX_TOML_BYTES is cut, never read whole.
+            async with asyncio.timeout(self._timeout):
+                content = await self._read(url)
+        except (httpx.HTTPError, TimeoutError):
+            content = None
+        if content is None:
             raise ClientDomainError(f"could not fetch the stellar.toml of {domain}")
         try:
-            key = tomllib.loads(response.text).get("SIGNING_KEY")
+            key = tomllib.loads(content.decode("utf-8", "replace")).get("SIGNING_KEY")
         except tomllib.TOMLDecodeError:
             raise ClientDomainError(f"the stellar.toml of {domain} is not valid TOML") from None
         if not isinstance(key, str) or not StrKey.is_valid_ed25519_public_key(key):
             raise ClientDomainError(f"the stellar.toml of {domain} has no valid SIGNING_KEY")
         return key
+
+    async def _read(self, url: str) -> bytes | None:
+        """The body of a 200 answer, or None (another status, or too large)."""
+        assert self._client is not None
+        async with self._client.stream("GET", url) as response:
+            if response.status_code != 200:
+                return None
+            content = bytearray()
+            async for chunk in response.aiter_bytes():
+                content.extend(chunk)
+                if len(content) > MAX_TOML_BYTES:
+                    return None
+            return bytes(content)
 
     async def close(self) -> None:
         if self._client is not None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from fastapi import Request
 
+from killick.limits import BodyTooLarge
 from killick.sep6.checks import ParamError
 
 _MAX_EXPONENT = 64
@@ -55,6 +56,8 @@ async def request_values(request: Request) -> dict[str, str]:
     elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = await request.form()
+        except BodyTooLarge:
+            raise  # answered 413 by the error handlers
         except Exception:  # malformed multipart: the parser's errors vary by version
             raise ParamError("request body", "is not a valid form") from None
         for name, value in form.items():
