@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import io
 import json
 import logging
-from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 from stellar_sdk import Keypair
 
-from killick.app import create_app
-from killick.context import Context
-from killick.demo import SAMPLE_KYC, run_demo
-from killick.dev import ensure_demo_asset
 from killick.logging_setup import (
     AccessPathOnly,
     KillickFormatter,
-    RedactFilter,
     logging_config,
     redact,
 )
-from killick.models import Asset, ChannelAccount
-from killick.sandbox import running_sandbox
-from killick.workers import build_worker
-from tests.helpers import JWT_KEY, SIGNING, bearer, make_settings
-from tests.servers import free_port, serve_asgi
+from tests.helpers import bearer
 
 SEED = Keypair.random().secret
 JWT = bearer()["Authorization"].removeprefix("Bearer ")
@@ -106,102 +92,3 @@ def test_the_config_applies_to_uvicorn_and_quietens_httpx() -> None:
     assert config["formatters"]["killick"]["json_lines"] is True
     assert config["loggers"]["uvicorn.access"]["filters"] == ["access_path_only"]
     assert config["loggers"]["httpx"]["level"] == "WARNING"
-
-
-# -- a whole deposit and withdrawal, every log line captured -----------------------------------
-
-
-class Capture(logging.Handler):
-    """Collects what a record says before any redaction, and the JSON lines after it."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.raw: list[str] = []
-        self.stream = io.StringIO()
-        self.formatted = logging.StreamHandler(self.stream)
-        self.formatted.setFormatter(KillickFormatter(json_lines=True))
-        self.formatted.addFilter(RedactFilter())
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        if record.exc_info:
-            text += logging.Formatter().formatException(record.exc_info)
-        self.raw.append(f"{record.name}: {text}")
-        self.formatted.handle(logging.makeLogRecord(record.__dict__))
-
-
-@pytest.fixture
-def reference_anchor(tmp_path, monkeypatch):
-    monkeypatch.setenv("REFERENCE_ANCHOR_DB", str(tmp_path / "reference.db"))
-    monkeypatch.setenv("SIGNING_SEED", SIGNING.secret)
-    monkeypatch.setenv("SERVER_JWT_KEY", JWT_KEY)
-    monkeypatch.setenv("LOCAL_MODE", "1")
-    import examples.reference_anchor.integrations as integrations
-
-    importlib.reload(integrations)  # registers again after the registry was reset
-    return integrations
-
-
-@pytest.fixture
-def capture():
-    handler = Capture()
-    root, killick = logging.getLogger(), logging.getLogger("killick")
-    levels = (root.level, killick.level)
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    killick.setLevel(logging.DEBUG)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(levels[0])
-    killick.setLevel(levels[1])
-
-
-async def test_no_secret_reaches_a_log_line(database_url, engine, reference_anchor, capture):
-    async with running_sandbox(ledger_seconds=0.1) as sandbox:
-        port = free_port()
-        settings = make_settings(
-            DATABASE_URL=database_url,
-            HORIZON_URI=sandbox.url,
-            HOST_URL=f"http://127.0.0.1:{port}",
-            WORKER_POLL_SECONDS=0.1,
-        )
-        await ensure_demo_asset(settings)
-        app = create_app(settings, engine=engine)
-        context = Context.build(settings, engine)
-        worker = build_worker(context, "logs-worker")
-        task = asyncio.create_task(worker.run())
-        try:
-            async with serve_asgi(app, port=port):
-                report = await run_demo(
-                    f"http://127.0.0.1:{port}", amount=Decimal("100"), step_seconds=45
-                )
-        finally:
-            worker.stop()
-            await task
-            await context.close()
-        async with context.sessions() as session:
-            asset = await session.scalar(select(Asset).where(Asset.code == "DEMO"))
-            seeds = [asset.distribution_seed(context.cipher)]
-            for channel in (await session.scalars(select(ChannelAccount))).all():
-                seeds.append(context.cipher.decrypt(channel.seed_encrypted))
-    assert any("withdrawal completed" in text for _, text in report.steps)
-    assert len(seeds) >= 2 and all(seeds)
-
-    secrets = [
-        SIGNING.secret,
-        JWT_KEY,
-        *seeds,
-        "eyJ",  # any JWT: the wallet's SEP-10 token
-        *(value for value in SAMPLE_KYC.values() if len(value) >= 6),
-    ]
-    raw = "\n".join(capture.raw)
-    formatted = capture.stream.getvalue()
-    assert len(capture.raw) > 20, raw  # the flow was logged
-    for secret in secrets:
-        assert secret not in raw, f"{secret[:6]}… in a log record"
-        assert secret not in formatted
-    lines = formatted.splitlines()
-    assert len(lines) == len(capture.raw)  # one line per event
-    entries = [json.loads(line) for line in lines]
-    deposit_id = report.figures["deposit"]["id"]
-    assert any(entry.get("transaction_id") == deposit_id for entry in entries)
