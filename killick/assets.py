@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Keypair, StrKey
 
 from killick.encryption import SeedCipher
-from killick.models import Asset, ConfigVersion
+from killick.models import Asset, ChannelAccount, ConfigVersion
 from killick.money import STELLAR_DECIMALS, AmountError, parse_amount
 
 _CODE = re.compile(r"^[A-Za-z0-9]{1,12}$")
@@ -178,3 +178,13 @@ async def update_asset(
         raise
     await bump_config_version(session)
     return asset
+
+
+def add_channel_accounts(session: AsyncSession, cipher: SeedCipher, secrets: list[str]) -> None:
+    """Store channel accounts (seeds encrypted like distribution seeds; the caller commits)."""
+    for secret in secrets:
+        try:
+            public_key = Keypair.from_secret(secret).public_key
+        except ValueError:
+            raise AssetError("channel seed: not a valid Stellar secret seed (S...)") from None
+        session.add(ChannelAccount(public_key=public_key, seed_encrypted=cipher.encrypt(secret)))

@@ -18,6 +18,7 @@ from killick.assets import (
     AMOUNT_FIELDS,
     FLAG_FIELDS,
     AssetError,
+    add_channel_accounts,
     create_asset,
     find_asset,
     update_asset,
@@ -320,13 +321,7 @@ def asset_issue(
                 distribution_seed=issued.distribution_secret,
                 sep6_enabled=sep6_enabled,
             )
-            for secret in issued.channel_secrets:
-                session.add(
-                    ChannelAccount(
-                        public_key=Keypair.from_secret(secret).public_key,
-                        seed_encrypted=context.cipher.encrypt(secret),
-                    )
-                )
+            add_channel_accounts(session, context.cipher, list(issued.channel_secrets))
             await session.commit()
             return created
 

@@ -19,11 +19,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from stellar_sdk import Keypair
 
-from killick.assets import create_asset, update_asset
+from killick.assets import add_channel_accounts, create_asset, update_asset
 from killick.context import Context
-from killick.models import Asset, ChannelAccount, OffChainAsset
+from killick.models import Asset, OffChainAsset
 from killick.offchain_assets import add_pair, create_offchain_asset
 from killick.settings import Settings
 from killick.stellar.issue_asset import issue_asset
@@ -83,13 +82,7 @@ async def ensure_demo_asset(settings: Settings) -> Asset:
             )
             await session.flush()
             await _offer_brl_exchange(session, asset.asset_identifier)
-            for secret in issued.channel_secrets:
-                session.add(
-                    ChannelAccount(
-                        public_key=Keypair.from_secret(secret).public_key,
-                        seed_encrypted=context.cipher.encrypt(secret),
-                    )
-                )
+            add_channel_accounts(session, context.cipher, list(issued.channel_secrets))
             await session.commit()
             return asset
     finally:

@@ -8,7 +8,8 @@ from killick.integrations import WithdrawalIntegration
 from killick.models import Transaction
 from killick.sep10 import SEP10Token
 
-from .store import KYC_FIELDS, user_for_account
+from .kyc import customer_info_answer
+from .store import user_for_account
 
 
 class AnchorWithdraw(WithdrawalIntegration):
@@ -22,13 +23,10 @@ class AnchorWithdraw(WithdrawalIntegration):
         **kwargs: Any,
     ) -> dict[str, Any]:
         user = user_for_account(token.principal)
-        if not user or not user.kyc_approved:
-            if user and user.kyc_rejected:
-                return {"type": "customer_info_status", "status": "denied"}
-            missing = [field for field in KYC_FIELDS if not getattr(user, field, None)]
-            if not missing:
-                return {"type": "customer_info_status", "status": "pending"}
-            return {"type": "non_interactive_customer_info_needed", "fields": missing}
+        blocked = customer_info_answer(user)
+        if blocked is not None:
+            return blocked
+        assert user is not None
         account = user.bank_account_number or ""
         return {
             "extra_info": {
