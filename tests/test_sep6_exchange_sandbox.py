@@ -11,11 +11,12 @@ import httpx
 
 from killick.app import create_app
 from killick.assets import update_asset
-from killick.integrations import register_integrations
+from killick.integrations import RailsIntegration, register_integrations
 from killick.integrations.fixed_rate import FixedRateQuotes
 from killick.models import Asset, Transaction
 from killick.offchain_assets import add_pair, create_offchain_asset
 from killick.transactions import transition
+from killick.workers.outgoing import Outgoing
 from killick.workers.settlement import Settlement
 from tests.sep6_support import SUCCESS, StubDeposit, StubWithdraw, Wallet
 from tests.sep38_support import ACTIVE, BRL, PIX
@@ -125,3 +126,24 @@ async def test_an_exchange_withdrawal_keeps_the_quotes_terms(database_url, engin
         assert withdrawal.amount_out == Decimal(terms["buy_amount"])  # BRL, not USDK - fee
         assert withdrawal.amount_out_asset == BRL
         assert withdrawal.fee_details == terms["fee"]
+
+        # The bank pays out the quoted reais, and the withdrawal completes.
+        class Bank(RailsIntegration):
+            def __init__(self) -> None:
+                self.paid: dict[str, Decimal] = {}
+
+            def execute_outgoing_transaction(self, transaction, idempotency_key, *a, **k):
+                self.paid.setdefault(idempotency_key, transaction.amount_out)
+
+            def poll_outgoing_transactions(self, transactions, *a, **k):
+                return [t for t in transactions if t.id in self.paid]
+
+        bank = Bank()
+        register_integrations(rails=bank)
+        outgoing = Outgoing(env.context, "worker-a")
+        await outgoing.run_once()
+        outgoing._next_poll = 0.0  # the confirmation poll is due at once
+        await outgoing.run_once()
+        withdrawal = await status_of(env, body["id"])
+        assert withdrawal.status == "completed"
+        assert bank.paid == {body["id"]: Decimal(terms["buy_amount"])}  # the quote's BRL, once
