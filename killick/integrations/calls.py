@@ -12,6 +12,10 @@ from anyio import to_thread
 INLINE_ATTRIBUTE = "__killick_inline__"
 
 
+class HookAnswerError(Exception):
+    """An integration hook answered in a shape Killick cannot use (the anchor's bug)."""
+
+
 def inline(func: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a plain hook as pure computation (no I/O): called directly, without the thread
     hop that guards the event loop from anchors' blocking code. Killick's defaults are."""

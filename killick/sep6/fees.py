@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from killick.integrations import call_hook, default_fee, registry
+from killick.fees import fee_for as hook_fee
+from killick.integrations import default_fee, registry
 from killick.models import Asset
-from killick.money import MAX_AMOUNT, as_json_number, round_amount
+from killick.money import as_json_number
 from killick.sep6.directions import Direction
-from killick.sep6.hook_answers import HookAnswerError
 
 log = logging.getLogger(__name__)
 
@@ -39,26 +39,5 @@ def limit_fields(direction: Direction, asset: Asset) -> dict[str, Any]:
 async def fee_for(
     direction: Direction, asset: Asset, amount: Decimal, funding_method: str | None
 ) -> Decimal:
-    """The fee the ``fee`` hook charges for ``amount``, rounded to the asset's decimals.
-
-    Raises HookAnswerError for an answer that is not a non-negative number; a
-    ValueError from the hook passes through (the caller answers 400).
-    """
-    params = {
-        "operation": direction.name,
-        "type": funding_method,
-        "funding_method": funding_method,
-        "asset_code": asset.code,
-        "amount": amount,
-        "asset": asset,
-    }
-    answer = await call_hook(registry.fee, params)
-    if isinstance(answer, bool) or not isinstance(answer, Decimal | int | float | str):
-        raise HookAnswerError(f"fee hook answered {type(answer).__name__}, not a number")
-    try:
-        fee = Decimal(repr(answer)) if isinstance(answer, float) else Decimal(answer)
-    except InvalidOperation:
-        raise HookAnswerError(f"fee hook answered {answer!r}, not a number") from None
-    if not fee.is_finite() or fee < 0 or fee > MAX_AMOUNT:
-        raise HookAnswerError(f"fee hook answered {fee}; a fee is a non-negative amount")
-    return round_amount(fee, asset.significant_decimals)
+    """The ``fee`` hook's fee for this direction (see ``killick.fees.fee_for``)."""
+    return await hook_fee(direction.name, asset, amount, funding_method)

@@ -14,11 +14,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from killick.integrations.calls import HookAnswerError
 from killick.money import as_json_number
-
-
-class HookAnswerError(Exception):
-    """An integration hook answered in a shape Killick cannot use (the anchor's bug)."""
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from killick.columns import utcnow
 from killick.context import Context
+from killick.fees import fee_for
 from killick.integrations import call_hook, registry
+from killick.integrations.calls import HookAnswerError
 from killick.models import Transaction
-from killick.sep6.directions import DEPOSIT
-from killick.sep6.fees import fee_for
-from killick.sep6.hook_answers import HookAnswerError
 from killick.transactions import Status, apply_hook_status, transition
 from killick.workers.leases import release
 from killick.workers.pages import (
@@ -61,7 +60,7 @@ async def settle_amounts(txn: Transaction, before: dict[str, Any]) -> None:
     stale_fee = "amount_in" in changed and not changed & {"amount_fee", "amount_out"}
     if not exchange and (txn.amount_fee is None or stale_fee):
         try:
-            txn.amount_fee = await fee_for(DEPOSIT, txn.asset, txn.amount_in, txn.funding_method)
+            txn.amount_fee = await fee_for("deposit", txn.asset, txn.amount_in, txn.funding_method)
         except (ValueError, HookAnswerError) as error:
             raise AmountProblem(f"the fee hook refused {txn.amount_in}: {error}") from None
         changed.add("amount_fee")

@@ -24,10 +24,9 @@ from stellar_sdk.exceptions import ConnectionError as StellarConnectionError
 
 from killick.columns import utcnow
 from killick.context import Context
+from killick.fees import fee_for
 from killick.models import Asset, StellarCursor, Transaction, UnmatchedPayment
 from killick.money import round_amount
-from killick.sep6.directions import WITHDRAW
-from killick.sep6.fees import fee_for
 from killick.stellar.memos import canonical_memo
 from killick.transactions import transition
 from killick.workers.leases import claim_ids
@@ -329,7 +328,7 @@ class PaymentObserver:
         if withdrawal.kind == "withdrawal-exchange":
             _exchange_amounts(withdrawal, payment.amount)
         else:
-            fee = await fee_for(WITHDRAW, asset, payment.amount, withdrawal.funding_method)
+            fee = await fee_for("withdraw", asset, payment.amount, withdrawal.funding_method)
             withdrawal.amount_in = payment.amount
             withdrawal.amount_fee = fee
             withdrawal.amount_out = round_amount(payment.amount - fee, asset.significant_decimals)
