@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,6 +152,28 @@ def transition(
 
     Raises IllegalTransition for a move the state machine forbids. The caller commits.
     """
+    values = move(transaction, new_status, reason=reason, message=message, actor=actor, now=now)
+    del values["transaction_id"]  # set from the relationship: a new transaction has no id yet
+    event = Event(transaction=transaction, **values)
+    session.add(event)
+    return event
+
+
+def move(
+    transaction: Transaction,
+    new_status: str,
+    *,
+    reason: str | None = None,
+    message: str | None = None,
+    actor: str = "killick",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Change ``transaction``'s status fields and return its outbox row as column values.
+
+    ``transition()`` adds that row to the session; a loop that moves a whole page of
+    transactions (the withdrawal observer) writes the rows with bulk statements instead,
+    in the same database transaction. Raises IllegalTransition for a forbidden move.
+    """
     current = transaction.status
     if not can_move(current, new_status):
         raise IllegalTransition(
@@ -167,19 +190,6 @@ def transition(
         transaction.completed_at = now
     if new_status not in WAITING_ON_USER:
         transaction.user_action_required_by = None
-    event = Event(
-        kind="transaction_status",
-        transaction=transaction,
-        from_status=current,
-        to_status=transaction.status,
-        reason=reason,
-        actor=actor,
-        payload={"transaction": transaction_object(transaction)},
-        callback_url=transaction.on_change_callback,
-        created_at=now,
-        next_attempt_at=now if transaction.on_change_callback else None,
-    )
-    session.add(event)
     log.info(
         "transaction %s: %s -> %s (%s)",
         transaction.id,
@@ -188,7 +198,18 @@ def transition(
         reason or actor,
         extra={"transaction_id": transaction.id},
     )
-    return event
+    return {
+        "kind": "transaction_status",
+        "transaction_id": transaction.id,
+        "from_status": current,
+        "to_status": transaction.status,
+        "reason": reason,
+        "actor": actor,
+        "payload": {"transaction": transaction_object(transaction)},
+        "callback_url": transaction.on_change_callback,
+        "created_at": now,
+        "next_attempt_at": now if transaction.on_change_callback else None,
+    }
 
 
 def apply_hook_status(
