@@ -13,6 +13,18 @@ from killick.workers.runner import Loop, Worker, new_worker_id
 from killick.workers.settlement import Settlement
 from killick.workers.trust import TrustWatch
 
+# After a loop did work, the loops it may have given work to run at once instead of at
+# their next poll (WORKER_POLL_SECONDS): e.g. a deposit the rails poll moved to
+# pending_anchor is paid without waiting. Every status change has a callback to send.
+WAKES: dict[str, tuple[str, ...]] = {
+    "deposits_poll": ("deposits", "callbacks"),
+    "deposits": ("pending_trust", "callbacks"),
+    "pending_trust": ("deposits", "callbacks"),
+    "withdrawals": ("withdrawals_outgoing", "callbacks"),
+    "withdrawals_outgoing": ("callbacks",),
+    "expiry": ("callbacks",),
+}
+
 
 def build_worker(context: Context, worker_id: str | None = None) -> Worker:
     """A worker with every loop, sharing one id for its leases."""
@@ -26,7 +38,7 @@ def build_worker(context: Context, worker_id: str | None = None) -> Worker:
         Callbacks(context, worker_id),
         Expiry(context, worker_id),
     ]
-    return Worker(context, loops, worker_id)
+    return Worker(context, loops, worker_id, WAKES)
 
 
 __all__ = [

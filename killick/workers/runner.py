@@ -3,7 +3,9 @@
 Each loop is an object with a ``name`` and ``async run_once() -> int`` (work done). The
 runner calls it again at once while there is work, sleeps ``WORKER_POLL_SECONDS`` when
 there is none, backs off after an error (logged with its traceback, never fatal), and
-records a heartbeat per loop for /health and operators.
+records a heartbeat per loop for /health and operators. A loop that did work wakes
+the loops it may have given work to (``wakes``), so a deposit the rails poll found is
+paid at once rather than at the settlement loop's next poll.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from typing import Protocol
 
 from sqlalchemy import update
@@ -38,11 +41,19 @@ def new_worker_id() -> str:
 
 
 class Worker:
-    def __init__(self, context: Context, loops: list[Loop], worker_id: str) -> None:
+    def __init__(
+        self,
+        context: Context,
+        loops: list[Loop],
+        worker_id: str,
+        wakes: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.context = context
         self.loops = loops
         self.worker_id = worker_id
+        self.wakes = dict(wakes or {})
         self._stopping = asyncio.Event()
+        self._woken = {loop.name: asyncio.Event() for loop in loops}
 
     def stop(self) -> None:
         self._stopping.set()
@@ -62,7 +73,9 @@ class Worker:
         poll = self.context.settings.WORKER_POLL_SECONDS
         backoff = poll
         last_beat = 0.0
+        woken = self._woken[loop.name]
         while not self._stopping.is_set():
+            woken.clear()
             try:
                 done = await loop.run_once()
                 backoff = poll
@@ -72,18 +85,27 @@ class Worker:
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
+            if done:
+                for name in self.wakes.get(loop.name, ()):
+                    if name in self._woken:
+                        self._woken[name].set()
             now = asyncio.get_running_loop().time()
             if now - last_beat >= HEARTBEAT_SECONDS:
                 last_beat = now
                 await self._beat(loop.name, done)
             if done == 0:
-                await self._sleep(poll)
+                await self._sleep(poll, woken)
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float, woken: asyncio.Event | None = None) -> None:
+        """Sleep ``seconds``, or less when the worker stops or the loop is woken."""
+        waits = [asyncio.ensure_future(self._stopping.wait())]
+        if woken is not None:
+            waits.append(asyncio.ensure_future(woken.wait()))
         try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def _beat(self, loop: str, done: int) -> None:
         try:
