@@ -1,11 +1,12 @@
-"""Where Killick may POST a callback: https, to public addresses only (CHECKLIST S6-46).
+"""Where Killick may send a request a wallet chose: https, to public addresses only.
 
-A callback URL comes from a wallet, so it could aim the anchor's own network (a
-metadata service, an admin port, the database). Outside ``LOCAL_MODE`` the host is
-resolved, **every** address it resolves to must be public (not loopback, private,
-link-local, multicast, reserved or unspecified), and the request is then sent to the
-address that was checked — with the original ``Host`` header and TLS server name — so a
-DNS answer that changes between the check and the connection cannot slip through.
+Callback URLs (CHECKLIST S6-46) and SEP-10 client domains come from wallets, so they
+could aim the anchor's own network (a metadata service, an admin port, the database).
+Outside ``LOCAL_MODE`` the host is resolved, **every** address it resolves to must be
+public (not loopback, private, link-local, multicast, reserved or unspecified), and the
+request is then sent to the address that was checked — with the original ``Host`` header
+and TLS server name — so a DNS answer that changes between the check and the connection
+cannot slip through.
 In ``LOCAL_MODE`` (development) http and local addresses are allowed.
 """
 

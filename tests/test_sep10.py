@@ -20,6 +20,7 @@ from stellar_sdk import (
     Network,
     ServerAsync,
     Signer,
+    StrKey,
     TransactionBuilder,
     TransactionEnvelope,
 )
@@ -29,6 +30,7 @@ from killick.app import create_app
 from killick.sandbox import running_sandbox
 from killick.sep10 import SEP10Token
 from killick.sep10.challenge import build_challenge
+from killick.sep10.client_domain import ClientDomainError, ClientDomainKeys
 from killick.stellar.horizon_client import HttpxAsyncClient
 from tests.helpers import JWT_KEY, SIGNING, make_settings
 from tests.servers import serve_asgi
@@ -230,6 +232,29 @@ async def test_client_domain_is_verified_and_claimed(auth) -> None:
         xdr = await challenge(auth, account=client.public_key, client_domain=domain)
         body = await claims(await post(auth, sign(xdr, client, wallet_key)))
     assert body["client_domain"] == domain
+
+
+async def test_outside_local_mode_a_client_domain_on_a_private_address_is_never_fetched() -> None:
+    asked: list[str] = []
+
+    async def toml(request):
+        asked.append(request.url.path)
+        return PlainTextResponse(f'SIGNING_KEY = "{Keypair.random().public_key}"\n')
+
+    wallet = Starlette(routes=[Route("/.well-known/stellar.toml", toml)])
+    async with serve_asgi(wallet) as domain:
+        keys = ClientDomainKeys(timeout=2.0, allow_http=False)
+        try:
+            with pytest.raises(ClientDomainError, match="loopback"):
+                await keys.signing_key(domain)
+        finally:
+            await keys.close()
+        local = ClientDomainKeys(timeout=2.0, allow_http=True)  # LOCAL_MODE: development
+        try:
+            assert StrKey.is_valid_ed25519_public_key(await local.signing_key(domain))
+        finally:
+            await local.close()
+    assert asked == ["/.well-known/stellar.toml"]  # only the LOCAL_MODE fetch reached it
 
 
 # -- POST: rejection rules ----------------------------------------------------------------------

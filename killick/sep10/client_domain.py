@@ -1,7 +1,10 @@
 """Finding a client domain's SIGNING_KEY (its stellar.toml), with a short timeout.
 
 Answers are cached per domain for a few minutes: a wallet's key rarely changes, and a
-challenge request should not cost a fetch each time.
+challenge request should not cost a fetch each time. The domain comes from whoever asks
+for a challenge, so outside ``LOCAL_MODE`` it must resolve to public addresses only and
+is fetched at the address that was checked (``killick.callback_targets``), as callbacks
+are: a challenge request cannot make the anchor read its own network.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import tomllib
 
 import httpx
 from stellar_sdk import StrKey
+
+from killick.callback_targets import Target, UnsafeTarget, resolve_target
 
 CACHE_SECONDS = 300.0
 MAX_TOML_BYTES = 100 * 1024
@@ -45,8 +50,11 @@ class ClientDomainKeys:
             # The timeout bounds the whole fetch: a peer trickling bytes cannot hold the
             # request open, and a body past MAX_TOML_BYTES is cut, never read whole.
             async with asyncio.timeout(self._timeout):
-                content = await self._read(url)
-        except (httpx.HTTPError, TimeoutError):
+                target = await resolve_target(url, local_mode=self._allow_http)
+                content = await self._read(target)
+        except UnsafeTarget as error:
+            raise ClientDomainError(f"{domain} cannot be used: {error}") from None
+        except (httpx.HTTPError, TimeoutError, OSError):
             content = None
         if content is None:
             raise ClientDomainError(f"could not fetch the stellar.toml of {domain}")
@@ -58,10 +66,13 @@ class ClientDomainKeys:
             raise ClientDomainError(f"the stellar.toml of {domain} has no valid SIGNING_KEY")
         return key
 
-    async def _read(self, url: str) -> bytes | None:
+    async def _read(self, target: Target) -> bytes | None:
         """The body of a 200 answer, or None (another status, or too large)."""
         assert self._client is not None
-        async with self._client.stream("GET", url) as response:
+        headers = {"Host": target.host_header} if target.host_header else None
+        async with self._client.stream(
+            "GET", target.request_url, headers=headers, extensions=target.extensions
+        ) as response:
             if response.status_code != 200:
                 return None
             content = bytearray()
