@@ -50,6 +50,7 @@ def settings_env(
         # The bench's clients all come from 127.0.0.1: per-client rate limits would refuse it.
         "RATE_LIMIT_AUTH": "0",
         "RATE_LIMIT_CUSTOMER": "0",
+        "RATE_LIMIT_TRANSFERS": "0",
     }
 
 

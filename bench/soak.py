@@ -191,6 +191,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         "RAILS_POLL_SECONDS": "0.5",
         "RATE_LIMIT_AUTH": "1000000",
         "RATE_LIMIT_CUSTOMER": "1000000",
+        "RATE_LIMIT_TRANSFERS": "1000000",
     }
     settings = Settings(_env_file=None, **env)  # type: ignore[call-arg]
     child = procs.child_env(env)

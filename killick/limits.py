@@ -4,8 +4,10 @@
   streams in). SEP-12 (KYC_SERVER) takes uploads and keeps its own caps
   (``SEP12_MAX_BODY_BYTES``, ``SEP12_MAX_UPLOAD_BYTES``, ``killick/sep12/bodies.py``).
 * A query string longer than ``MAX_QUERY_BYTES`` is a 414.
-* ``/auth`` and the SEP-12 ``/customer`` endpoints are rate limited per client: each
-  request counts once against its IP address and, on SEP-12, once against the principal
+* ``/auth``, the SEP-12 ``/customer`` endpoints and the requests that start or change a
+  transfer (SEP-6 ``/deposit``, ``/withdraw``, their ``-exchange`` forms and ``PATCH
+  /transactions``; SEP-38 ``POST /quote``) are rate limited per client: each request
+  counts once against its IP address and, but on ``/auth``, once against the principal
   of its valid SEP-10 token. The counters are fixed windows of
   ``RATE_LIMIT_WINDOW_SECONDS`` kept in the database (one upsert per request), so all
   server processes share them; past the limit the answer is 429 with ``Retry-After``.
@@ -41,6 +43,8 @@ _COUNT = (
     "window_no = excluded.window_no "
     "RETURNING hits"
 )
+# SEP-6 endpoints that start a transfer (GET and POST forms), below its mount.
+_TRANSFER_STARTS = ("deposit", "withdraw", "deposit-exchange", "withdraw-exchange")
 _PRUNE = text("DELETE FROM rate_limit_window WHERE window_no < :window")
 
 
@@ -96,7 +100,16 @@ class Limits:
         self.max_query = settings.MAX_QUERY_BYTES
         self.kyc_prefix = MOUNTS["sep-12"][0] + "/"
         self.auth_path = MOUNTS["sep-10"][0]
-        self.rates = {"auth": settings.RATE_LIMIT_AUTH, "customer": settings.RATE_LIMIT_CUSTOMER}
+        sep6 = MOUNTS["sep-6"][0]
+        self.transfer_paths = {f"{sep6}/{name}" for name in _TRANSFER_STARTS} | {
+            f"{MOUNTS['sep-38'][0]}/quote"
+        }
+        self.transfer_change_prefix = f"{sep6}/transactions/"
+        self.rates = {
+            "auth": settings.RATE_LIMIT_AUTH,
+            "customer": settings.RATE_LIMIT_CUSTOMER,
+            "transfer": settings.RATE_LIMIT_TRANSFERS,
+        }
         self.counter = RateCounter(context)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -134,6 +147,12 @@ class Limits:
             return "auth"
         if path.startswith(self.kyc_prefix + "customer"):
             return "customer"
+        if method == "GET" and path.startswith(MOUNTS["sep-38"][0]):
+            return None  # GET /quote/{id} reads; POST /quote makes one
+        if path.rstrip("/") in self.transfer_paths:
+            return "transfer"
+        if method == "PATCH" and path.startswith(self.transfer_change_prefix):
+            return "transfer"
         return None
 
     def _capped(self, receive: Receive) -> Receive:
@@ -155,7 +174,7 @@ class Limits:
         """Seconds to wait when this request is over its limit; None when it may pass."""
         client = scope.get("client")
         buckets = [f"{group}:ip:{client[0] if client else 'unknown'}"]
-        principal = self._principal(scope) if group == "customer" else None
+        principal = self._principal(scope) if group != "auth" else None
         if principal is not None:
             buckets.append(f"{group}:sub:{principal}")
         try:

@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     RATE_LIMIT_WINDOW_SECONDS: int = Field(default=60, ge=1, le=3600)
     RATE_LIMIT_AUTH: int = Field(default=120, ge=0)
     RATE_LIMIT_CUSTOMER: int = Field(default=300, ge=0)
+    RATE_LIMIT_TRANSFERS: int = Field(default=300, ge=0)
 
     @field_validator("ACTIVE_SEPS", mode="before")
     @classmethod

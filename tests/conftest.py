@@ -144,7 +144,9 @@ def cipher() -> SeedCipher:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(DATABASE_URL=database_url)
+    # These apps serve many transfers to one test client in seconds; the transfer rate
+    # limit has its own tests (test_hardening_limits.py).
+    return make_settings(DATABASE_URL=database_url, RATE_LIMIT_TRANSFERS=0)
 
 
 @pytest.fixture

@@ -95,7 +95,9 @@ class Owned:
 
 @pytest.fixture
 def settings(database_url):
-    return make_settings(DATABASE_URL=database_url, ACTIVE_SEPS=ACTIVE, RATE_LIMIT_CUSTOMER=0)
+    return make_settings(
+        DATABASE_URL=database_url, ACTIVE_SEPS=ACTIVE, RATE_LIMIT_CUSTOMER=0, RATE_LIMIT_TRANSFERS=0
+    )
 
 
 async def _quote(client, **body: Any) -> dict[str, Any]:

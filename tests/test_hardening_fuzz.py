@@ -60,7 +60,11 @@ def fuzz_world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory):
     market = asyncio.run(seed())
     app = create_app(
         make_settings(
-            DATABASE_URL=url, ACTIVE_SEPS=ACTIVE, RATE_LIMIT_AUTH=0, RATE_LIMIT_CUSTOMER=0
+            DATABASE_URL=url,
+            ACTIVE_SEPS=ACTIVE,
+            RATE_LIMIT_AUTH=0,
+            RATE_LIMIT_CUSTOMER=0,
+            RATE_LIMIT_TRANSFERS=0,
         )
     )
     with asgi.get_client(app) as client:

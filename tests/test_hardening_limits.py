@@ -127,6 +127,30 @@ async def test_customer_is_rate_limited_per_principal_and_per_ip(database_url, e
     assert crowded.status_code == 429
 
 
+async def test_starting_transfers_is_rate_limited_and_reads_are_not(database_url, engine) -> None:
+    settings = make_settings(DATABASE_URL=database_url, RATE_LIMIT_TRANSFERS=2)
+    app = create_app(settings, engine=engine)
+    alice = bearer(Keypair.random().public_key)
+    async with client_for(app, "10.0.0.1") as first, client_for(app, "10.0.0.2") as second:
+        started = [
+            (await first.get("/sep6/deposit", headers=alice)).status_code,
+            (await first.post("/sep6/withdraw", headers=alice, json={})).status_code,
+        ]
+        refused = await first.get("/sep6/deposit", headers=alice)
+        reads = [
+            (await first.get("/sep6/info")).status_code,
+            (await first.get("/sep6/transactions", headers=alice)).status_code,
+        ]
+        # The same principal from another address is over its limit too.
+        quote = await second.post("/sep38/quote", headers=alice, json={})
+        other = await second.get("/sep6/deposit", headers=bearer())
+    assert 429 not in started  # counted, whatever their answer (here 400s)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert 429 not in reads
+    assert quote.status_code == 429
+    assert other.status_code != 429  # another wallet, another address
+
+
 async def test_the_window_starts_over_and_zero_turns_limits_off(database_url, engine) -> None:
     settings = make_settings(
         DATABASE_URL=database_url, RATE_LIMIT_AUTH=1, RATE_LIMIT_WINDOW_SECONDS=1
