@@ -99,7 +99,7 @@ def _resume_sep6_on_kyc(settings: Settings) -> None:
     """When SEP-12 accepts a customer, SEP-6 transactions waiting for KYC move on."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from killick.kyc_resume import resume_after_kyc
+    from killick.sep6.kyc_resume import resume_after_kyc
     from killick.sep12 import ACCEPTED_LISTENERS
 
     async def resume_sep6_after_kyc(session: AsyncSession, principal: str) -> None:

@@ -433,7 +433,7 @@ async def test_a_quoted_transaction_expires_with_its_quote(wallet, market, sessi
 async def test_kyc_first_then_resumed_keeps_the_quote_deadline(
     client, market, sessions, app
 ) -> None:
-    from killick.kyc_resume import resume_after_kyc
+    from killick.sep6.kyc_resume import resume_after_kyc
     from tests.sep6_support import INFO_NEEDED
 
     deposit_hook, _ = use_hooks(deposit=INFO_NEEDED, withdraw={})

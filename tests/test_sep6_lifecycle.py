@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from killick.expiry import expire_overdue
-from killick.kyc_resume import resume_after_kyc
 from killick.models import Event, Transaction
+from killick.sep6.kyc_resume import resume_after_kyc
 from killick.transactions import transition
 from tests.helpers import make_settings
 from tests.sep6_support import (

@@ -16,7 +16,7 @@ def new_transaction(
 
     It belongs to the token's principal, whatever ``account`` the request named
     (CHECKLIST S6-04); the request values are kept so the hook can be asked again
-    (``killick.kyc_resume``).
+    (``killick.sep6.kyc_resume``).
     """
     return Transaction(
         protocol="sep6",

@@ -2,7 +2,7 @@
 
 Shared by ``/deposit`` and ``/withdraw``, their exchange variants (``exchange.py`` gives
 the terms), and
-``killick.kyc_resume``, which asks the hook again once the customer's KYC is accepted.
+``killick.sep6.kyc_resume``, which asks the hook again once the customer's KYC is accepted.
 Nothing is written unless the hook answered well: a hook that raises, or answers in a
 wrong shape, leaves no row behind.
 """
