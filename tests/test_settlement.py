@@ -148,3 +148,40 @@ async def test_claimable_balance_when_the_wallet_opted_in(database_url, engine) 
             )["_embedded"]["records"]
             assert [b["id"] for b in balances] == [deposit.claimable_balance_id]
             assert Decimal(balances[0]["amount"]) == Decimal(amount)
+
+
+async def test_a_new_batch_takes_a_free_channel_while_another_waits_for_its_ledger(
+    database_url, engine
+) -> None:
+    """As ``killick worker`` runs it: a pass returns once its envelopes are saved, so a
+    deposit that arrives meanwhile goes into the same ledger on another channel."""
+    async with stellar_env(database_url, engine, channels=2) as env:
+        wallets = [await new_wallet(env) for _ in range(2)]
+        env.network.config.ledger_seconds = 3600  # from now on, ledgers close when told
+        await asyncio.sleep(0.2)  # the close already under way happens first
+        settlement = Settlement(env.context, "worker-a", background=True)
+        first = await add_deposit(env, wallets[0].public_key, "1")
+        assert await settlement.run_once() == 1
+        second = await add_deposit(env, wallets[1].public_key, "2")
+        assert await settlement.run_once() == 1
+        for _ in range(100):  # both envelopes saved and submitted, none applied
+            async with env.context.sessions() as session:
+                pending = (
+                    await session.scalars(select(Submission).where(Submission.status == "pending"))
+                ).all()
+            if len(pending) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert len({s.source_account for s in pending}) == 2
+        assert {(await status_of(env, i)).status for i in (first, second)} == {"pending_stellar"}
+        await env.network.close_ledger()
+        await settlement.aclose()  # the batches in flight hear their answer and finish
+        paid = [await status_of(env, i) for i in (first, second)]
+        assert [p.status for p in paid] == ["completed", "completed"]
+        assert paid[0].stellar_transaction_id != paid[1].stellar_transaction_id
+        assert await balance(env, wallets[0].public_key) == Decimal("1")
+        assert await balance(env, wallets[1].public_key) == Decimal("2")
+        async with env.context.sessions() as session:
+            applied = (await session.scalars(select(Submission))).all()
+        assert [s.status for s in applied] == ["applied", "applied"]
+        assert len({s.ledger for s in applied}) == 1  # both in the one ledger that closed

@@ -30,7 +30,7 @@ def build_worker(context: Context, worker_id: str | None = None) -> Worker:
     """A worker with every loop, sharing one id for its leases."""
     worker_id = worker_id or new_worker_id()
     loops: list[Loop] = [
-        Settlement(context, worker_id),
+        Settlement(context, worker_id, background=True),
         TrustWatch(context, worker_id),
         PaymentObserver(context, worker_id),
         DepositsPoll(context, worker_id),

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from stellar_sdk import Keypair, ServerAsync, TransactionEnvelope
@@ -74,11 +74,17 @@ class Settlement:
     name = "deposits"
     resubmit_after = RESUBMIT_AFTER
 
-    def __init__(self, context: Context, worker_id: str) -> None:
+    def __init__(self, context: Context, worker_id: str, *, background: bool = False) -> None:
+        """``background``: submit each envelope in a task of its own, so that a pass
+        returns once its envelopes are saved and the next pass can use the channels still
+        free while those wait for their ledger (``killick worker`` runs it so). Without
+        it, a pass returns when its envelopes are resolved (simpler to drive in tests)."""
         self.context = context
         self.settings = context.settings
         self.worker_id = worker_id
         self.lease = timedelta(seconds=self.settings.WORKER_LEASE_SECONDS)
+        self.background = background
+        self._in_flight: set[asyncio.Task[int]] = set()
 
     @property
     def horizon(self) -> ServerAsync:
@@ -304,7 +310,21 @@ class Settlement:
     # -- paying waiting deposits --------------------------------------------------------------
 
     async def pay_waiting(self) -> int:
-        limit = self.settings.DEPOSIT_BATCH_SIZE * max(1, await self._channel_count())
+        if self.background:
+            channels = await self._free_channels()
+            if channels == 0 and self._in_flight:
+                # Every channel is busy: wait for one to come back, then look again.
+                await asyncio.wait(
+                    self._in_flight,
+                    timeout=self.settings.WORKER_POLL_SECONDS,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                channels = await self._free_channels()
+            if channels == 0:
+                return 0
+        else:
+            channels = max(1, await self._channel_count())
+        limit = self.settings.DEPOSIT_BATCH_SIZE * channels
         async with self.context.sessions() as session:
             deposits = await claim_transactions(
                 session,
@@ -324,8 +344,53 @@ class Settlement:
             for group in by_asset.values():
                 batches += await self._plan(session, group)
             await session.commit()
+        if self.background:
+            for batch in batches:
+                task = asyncio.create_task(self._pay_batch(*batch))
+                self._in_flight.add(task)
+                task.add_done_callback(self._landed)
+            return sum(len(planned) for _, planned, _ in batches)
         results = await asyncio.gather(*(self._pay_batch(*batch) for batch in batches))
         return sum(results)
+
+    def _landed(self, task: asyncio.Task[int]) -> None:
+        """A background batch ended. Its envelope was saved before it was submitted, so
+        whatever went wrong is resolved by hash later; here it is only logged."""
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "a settlement batch failed; its envelope is resolved by hash later",
+                exc_info=task.exception(),
+            )
+
+    async def aclose(self) -> None:
+        """Let the batches in flight finish (their submissions are bounded by Horizon's
+        timeout); what is cut short is resolved by hash at the next start."""
+        if self._in_flight:
+            _, pending = await asyncio.wait(set(self._in_flight), timeout=60)
+            for task in pending:
+                task.cancel()
+
+    async def _free_channels(self) -> int:
+        """Source accounts a batch could lease now: channel accounts (or, with none, the
+        distribution accounts' own rows; at least one before the first is made)."""
+        configured = await self._channel_count()
+        now = utcnow()
+        async with self.context.sessions() as session:
+            rows = await session.scalars(
+                select(ChannelAccount.public_key).where(
+                    ChannelAccount.seed_encrypted.is_not(None)
+                    if configured
+                    else ChannelAccount.seed_encrypted.is_(None),
+                    ChannelAccount.pending_hash.is_(None),
+                    or_(ChannelAccount.leased_until.is_(None), ChannelAccount.leased_until < now),
+                )
+            )
+            free = len(rows.all())
+            if not configured and free == 0:
+                known = await session.scalar(select(func.count()).select_from(ChannelAccount))
+                return 1 if not known else 0
+            return free
 
     async def _channel_count(self) -> int:
         async with self.context.sessions() as session:
