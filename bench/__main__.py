@@ -41,6 +41,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, help="measured seconds per API scenario")
     parser.add_argument("--concurrency", type=int, help="connections of the load generator")
     parser.add_argument("--ledger-seconds", type=float, help="sandbox ledger interval")
+    parser.add_argument(
+        "--memory-seconds", type=float, help="how long the worker drains the memory backlog"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch dir (logs)")
     parser.add_argument(
         "--profile",
@@ -175,6 +178,7 @@ async def main_async(args: argparse.Namespace) -> int:
         api_seconds=args.seconds,
         concurrency=args.concurrency,
         ledger_seconds=args.ledger_seconds,
+        memory_seconds=args.memory_seconds,
     )
     load_integrations(INTEGRATIONS)  # the rails stand-in calls the bench's rails hook
     run = Run(profile, args.groups, args.keep, args.profile)
