@@ -3,8 +3,12 @@
 Candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; several workers
 never claim the same row) and then leased — the worker's id and a deadline written — by
 a second statement in the same database transaction, which re-checks that they are still
-free (SQLite has no row locks). Two statements, not an UPDATE over a LIMIT subquery:
-PostgreSQL may re-run such a subquery per row and lease every matching row.
+free. SQLite has no row locks: there the claim runs holding the write lock from its first
+read (``killick.db.write_transaction``), so concurrent claimers — settlement leases ten
+channels at once — each see the rows the others just leased and take the next ones,
+instead of all picking the same rows and all but one coming back empty. Two statements,
+not an UPDATE over a LIMIT subquery: PostgreSQL may re-run such a subquery per row and
+lease every matching row.
 A dead worker's leases simply run out and another worker takes the rows.
 """
 
@@ -18,6 +22,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from killick.db import write_transaction
 from killick.models import Transaction
 
 
@@ -37,32 +42,33 @@ async def claim_ids(
     """Lease up to ``limit`` free rows matching ``conditions``; their ids in ``order_by``
     order (committed). Rows another process holds locked are skipped, never waited for."""
     free = or_(until_column.is_(None), until_column < now)
-    candidates = list(
-        (
-            await session.scalars(
-                select(id_column)
-                .where(*conditions, free)
-                .order_by(*order_by)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-    )
-    if not candidates:
+    async with write_transaction(session):
+        candidates = list(
+            (
+                await session.scalars(
+                    select(id_column)
+                    .where(*conditions, free)
+                    .order_by(*order_by)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+        )
+        if not candidates:
+            await session.commit()
+            return []
+        leased = set(
+            (
+                await session.scalars(
+                    update(id_column.class_)
+                    .where(id_column.in_(candidates), free)  # still free (belt and braces)
+                    .values({owner_column.key: owner, until_column.key: now + lease})
+                    .returning(id_column)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+        )
         await session.commit()
-        return []
-    leased = set(
-        (
-            await session.scalars(
-                update(id_column.class_)
-                .where(id_column.in_(candidates), free)  # still free: SQLite has no row locks
-                .values({owner_column.key: owner, until_column.key: now + lease})
-                .returning(id_column)
-                .execution_options(synchronize_session=False)
-            )
-        ).all()
-    )
-    await session.commit()
     return [row_id for row_id in candidates if row_id in leased]
 
 
