@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -42,17 +42,13 @@ async def claim_ids(
     """Lease up to ``limit`` free rows matching ``conditions``; their ids in ``order_by``
     order (committed). Rows another process holds locked are skipped, never waited for."""
     free = or_(until_column.is_(None), until_column < now)
+    query = select(id_column).where(*conditions, free).order_by(*order_by)
+    if not await _worth_locking(session, query):
+        await session.commit()
+        return []
     async with write_transaction(session):
         candidates = list(
-            (
-                await session.scalars(
-                    select(id_column)
-                    .where(*conditions, free)
-                    .order_by(*order_by)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            (await session.scalars(query.limit(limit).with_for_update(skip_locked=True))).all()
         )
         if not candidates:
             await session.commit()
@@ -70,6 +66,15 @@ async def claim_ids(
         )
         await session.commit()
     return [row_id for row_id in candidates if row_id in leased]
+
+
+async def _worth_locking(session: AsyncSession, query: Select[Any]) -> bool:
+    """Whether a plain read finds a row to claim. SQLite only: there the claim locks the
+    whole database, so an idle poll must not (the API server's writes would wait on it,
+    and so would this worker's own). PostgreSQL locks rows, and only those it claims."""
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    return (await session.scalars(query.limit(1))).first() is not None
 
 
 async def claim_transactions(
