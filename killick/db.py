@@ -2,7 +2,8 @@
 
 ``DATABASE_URL`` may be written the plain way (``sqlite:///killick.db``,
 ``postgresql://user@host/db``); Killick picks the async driver itself. SQLite runs in
-WAL mode with a busy timeout so a server and a worker can share one file.
+WAL mode with a busy timeout so a server and a worker can share one file; a
+read-then-write that must be atomic (a lease claim) runs in ``write_transaction``.
 """
 
 from __future__ import annotations
