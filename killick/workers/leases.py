@@ -3,8 +3,12 @@
 Candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; several workers
 never claim the same row) and then leased — the worker's id and a deadline written — by
 a second statement in the same database transaction, which re-checks that they are still
-free (SQLite has no row locks). Two statements, not an UPDATE over a LIMIT subquery:
-PostgreSQL may re-run such a subquery per row and lease every matching row.
+free. SQLite has no row locks: there the claim runs holding the write lock from its first
+read (``killick.db.write_transaction``), so concurrent claimers — settlement leases ten
+channels at once — each see the rows the others just leased and take the next ones,
+instead of all picking the same rows and all but one coming back empty. Two statements,
+not an UPDATE over a LIMIT subquery: PostgreSQL may re-run such a subquery per row and
+lease every matching row.
 A dead worker's leases simply run out and another worker takes the rows.
 """
 
@@ -14,10 +18,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from killick.db import write_transaction
 from killick.models import Transaction
 
 
@@ -37,33 +42,39 @@ async def claim_ids(
     """Lease up to ``limit`` free rows matching ``conditions``; their ids in ``order_by``
     order (committed). Rows another process holds locked are skipped, never waited for."""
     free = or_(until_column.is_(None), until_column < now)
-    candidates = list(
-        (
-            await session.scalars(
-                select(id_column)
-                .where(*conditions, free)
-                .order_by(*order_by)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-    )
-    if not candidates:
+    query = select(id_column).where(*conditions, free).order_by(*order_by)
+    if not await _worth_locking(session, query):
         await session.commit()
         return []
-    leased = set(
-        (
-            await session.scalars(
-                update(id_column.class_)
-                .where(id_column.in_(candidates), free)  # still free: SQLite has no row locks
-                .values({owner_column.key: owner, until_column.key: now + lease})
-                .returning(id_column)
-                .execution_options(synchronize_session=False)
-            )
-        ).all()
-    )
-    await session.commit()
+    async with write_transaction(session):
+        candidates = list(
+            (await session.scalars(query.limit(limit).with_for_update(skip_locked=True))).all()
+        )
+        if not candidates:
+            await session.commit()
+            return []
+        leased = set(
+            (
+                await session.scalars(
+                    update(id_column.class_)
+                    .where(id_column.in_(candidates), free)  # still free (belt and braces)
+                    .values({owner_column.key: owner, until_column.key: now + lease})
+                    .returning(id_column)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+        )
+        await session.commit()
     return [row_id for row_id in candidates if row_id in leased]
+
+
+async def _worth_locking(session: AsyncSession, query: Select[Any]) -> bool:
+    """Whether a plain read finds a row to claim. SQLite only: there the claim locks the
+    whole database, so an idle poll must not (the API server's writes would wait on it,
+    and so would this worker's own). PostgreSQL locks rows, and only those it claims."""
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    return (await session.scalars(query.limit(1))).first() is not None
 
 
 async def claim_transactions(
