@@ -25,6 +25,7 @@ from stellar_sdk.exceptions import ConnectionError as StellarConnectionError
 
 from killick.columns import utcnow
 from killick.context import Context
+from killick.db import write_transaction
 from killick.fees import fee_for
 from killick.models import Asset, Event, StellarCursor, Transaction, UnmatchedPayment
 from killick.money import round_amount
@@ -265,9 +266,10 @@ class PaymentObserver:
         """
         payments = [p for r in records if (p := Payment.from_record(account, r)) is not None]
         now = utcnow()
-        async with self.context.sessions() as session:
-            # Renewing the lease first checks we still hold it and, on SQLite, takes the
-            # write lock before reading, so no other writer commits between read and write.
+        async with self.context.sessions() as session, write_transaction(session):
+            # The write lock before reading (SQLite; PostgreSQL locks the rows it reads):
+            # no other writer commits between this page's read and its write. Renewing
+            # the lease first checks that we still hold it.
             held = await session.execute(
                 update(StellarCursor)
                 .where(StellarCursor.account == account, StellarCursor.leased_by == self.worker_id)
