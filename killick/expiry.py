@@ -13,8 +13,9 @@ so it expires with the quote (CHECKLIST S6-20, P-21).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from killick.models import Quote, Transaction
@@ -64,20 +65,29 @@ async def deadline_for(
     return expires if deadline is None else min(deadline, expires)
 
 
+def overdue_conditions(now: datetime) -> list[Any]:
+    """What makes a transaction due to expire at ``now``."""
+    return [
+        Transaction.status.in_(EXPIRABLE),
+        Transaction.user_action_required_by.is_not(None),
+        Transaction.user_action_required_by < now,
+        or_(Transaction.claimed_until.is_(None), Transaction.claimed_until < now),
+    ]
+
+
 async def expire_overdue(session: AsyncSession, now: datetime, *, limit: int = 500) -> list[str]:
     """Move up to ``limit`` transactions past ``user_action_required_by`` to ``expired``.
 
     Returns their ids. Rows another process is expiring are skipped (PostgreSQL row
-    locks), never expired twice. The caller commits.
+    locks), never expired twice; so are rows a worker loop holds under its lease (the
+    rails poll may be learning right now that the user's funds arrived): they expire
+    once the lease is over, if they still wait. The caller commits; on SQLite it runs
+    this in ``killick.db.write_transaction`` so that no claim slips between.
     """
     overdue = (
         await session.scalars(
             select(Transaction)
-            .where(
-                Transaction.status.in_(EXPIRABLE),
-                Transaction.user_action_required_by.is_not(None),
-                Transaction.user_action_required_by < now,
-            )
+            .where(*overdue_conditions(now))
             .order_by(Transaction.user_action_required_by)
             .limit(limit)
             .with_for_update(skip_locked=True, of=Transaction)

@@ -73,6 +73,28 @@ async def test_overdue_transactions_expire_with_their_callback(
     assert await loop.run_once() == 1
 
 
+async def test_a_transaction_a_loop_holds_expires_only_after_its_lease(
+    database_url, engine
+) -> None:
+    """The rails poll may be learning that the funds arrived: expiring it then would
+    strand the user's money."""
+    context = Context.build(make_settings(DATABASE_URL=database_url), engine)
+    held = await add(context, -60)
+    async with context.sessions() as session:
+        txn = await session.get(Transaction, held)
+        assert txn is not None
+        txn.claimed_by = "worker-b:deposits_poll"
+        txn.claimed_until = utcnow() + timedelta(minutes=1)
+        await session.commit()
+    offset = timedelta()
+    loop = Expiry(context, "worker-a", clock=lambda: utcnow() + offset)
+    assert await loop.run_once() == 0
+    offset = timedelta(minutes=2)  # the lease is over and it still waits
+    assert await loop.run_once() == 1
+    async with context.sessions() as session:
+        assert (await session.get(Transaction, held)).status == "expired"
+
+
 def test_the_worker_runs_every_loop_once() -> None:
     context = Context.build(make_settings())
     names = [loop.name for loop in build_worker(context, "worker-a").loops]

@@ -11,9 +11,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import select
+
 from killick.columns import utcnow
 from killick.context import Context
-from killick.expiry import expire_overdue
+from killick.db import write_transaction
+from killick.expiry import expire_overdue, overdue_conditions
+from killick.models import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +37,16 @@ class Expiry:
         self.clock = clock
 
     async def run_once(self) -> int:
+        now = self.clock()
         async with self.context.sessions() as session:
-            expired = await expire_overdue(session, self.clock(), limit=EXPIRY_BATCH)
+            # A plain read first: an idle pass takes no write lock (SQLite).
+            due = await session.scalar(
+                select(Transaction.id).where(*overdue_conditions(now)).limit(1)
+            )
+            if due is None:
+                return 0
+        async with self.context.sessions() as session, write_transaction(session):
+            expired = await expire_overdue(session, now, limit=EXPIRY_BATCH)
             await session.commit()
         if expired:
             log.info("expired %d overdue transaction(s): %s", len(expired), ", ".join(expired))
