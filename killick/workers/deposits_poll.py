@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from killick.transactions import Status, apply_hook_status, transition
 from killick.workers.leases import release
 from killick.workers.pages import (
     AmountProblem,
-    claim_page,
+    leased_pages,
     normalise_amounts,
     rails_hook_implemented,
     restore,
@@ -93,30 +94,22 @@ class DepositsPoll:
         if time.monotonic() < self._next_sweep or not rails_hook_implemented(HOOK_NAME):
             return 0
         self._next_sweep = time.monotonic() + self.settings.RAILS_POLL_SECONDS
-        page_size = self.settings.RAILS_PAGE_SIZE
-        moved, after = 0, None
-        while True:
-            async with self.context.sessions() as session:
-                page = await claim_page(
-                    session,
-                    conditions=[
-                        Transaction.status.in_(WAITING),
-                        Transaction.kind.in_(DEPOSIT_KINDS),
-                    ],
-                    after=after,
-                    owner=self.worker_id,
-                    now=self.clock(),
-                    lease=self.lease,
-                    limit=page_size,
-                )
-                if not page:  # only an empty page ends the sweep (another worker may
-                    # have leased part of a page, making it short)
-                    return moved
-                after = page[-1].id
+        moved = 0
+        pages = leased_pages(
+            self.context,
+            conditions=[Transaction.status.in_(WAITING), Transaction.kind.in_(DEPOSIT_KINDS)],
+            owner=self.worker_id,
+            clock=self.clock,
+            lease=self.lease,
+            limit=self.settings.RAILS_PAGE_SIZE,
+        )
+        async with aclosing(pages):
+            async for session, page in pages:
                 done = await self._poll_page(session, page)
-            if done is None:  # the hook failed: try the whole sweep again next time
-                return moved
-            moved += done
+                if done is None:  # the hook failed: try the whole sweep again next time
+                    return moved
+                moved += done
+        return moved
 
     async def _poll_page(self, session: AsyncSession, page: list[Transaction]) -> int | None:
         before = {txn.id: snapshot(txn) for txn in page}

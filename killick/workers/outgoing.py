@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,7 @@ from killick.workers.backoff import backoff
 from killick.workers.leases import claim_ids, release
 from killick.workers.pages import (
     AmountProblem,
-    claim_page,
+    leased_pages,
     normalise_amounts,
     rails_hook_implemented,
     restore,
@@ -214,33 +215,28 @@ class Outgoing:
         if not rails_hook_implemented("poll_outgoing_transactions"):
             return 0
         self._next_poll = time.monotonic() + self.settings.RAILS_POLL_SECONDS
-        page_size = self.settings.RAILS_PAGE_SIZE
-        completed_count, after = 0, None
-        while True:
-            async with self.context.sessions() as session:
-                page = await claim_page(
-                    session,
-                    conditions=[
-                        Transaction.kind.in_(WITHDRAWAL_KINDS),
-                        Transaction.status.in_(SENT),
-                        Transaction.outgoing_sent_at.is_not(None),
-                    ],
-                    after=after,
-                    owner=self.worker_id,
-                    now=self.clock(),
-                    lease=self.lease,
-                    limit=page_size,
-                )
-                if not page:  # only an empty page ends the sweep (another worker may
-                    # have leased part of a page, making it short)
-                    return completed_count
-                after = page[-1].id
+        completed_count = 0
+        pages = leased_pages(
+            self.context,
+            conditions=[
+                Transaction.kind.in_(WITHDRAWAL_KINDS),
+                Transaction.status.in_(SENT),
+                Transaction.outgoing_sent_at.is_not(None),
+            ],
+            owner=self.worker_id,
+            clock=self.clock,
+            lease=self.lease,
+            limit=self.settings.RAILS_PAGE_SIZE,
+        )
+        async with aclosing(pages):
+            async for session, page in pages:
                 completed = await self._poll_page(session, page)
-            if completed is None:
-                return completed_count
-            for txn in completed:
-                await self._after_withdrawal(txn)
-            completed_count += len(completed)
+                if completed is None:
+                    return completed_count
+                for txn in completed:
+                    await self._after_withdrawal(txn)
+                completed_count += len(completed)
+        return completed_count
 
     async def _poll_page(
         self, session: AsyncSession, page: list[Transaction]

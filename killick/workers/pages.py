@@ -10,7 +10,7 @@ hook was slow is left to whoever took it over.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from killick.context import Context
 from killick.integrations import RailsIntegration, registry
 from killick.models import Transaction
 from killick.money import MAX_AMOUNT, round_amount
@@ -65,6 +66,39 @@ async def claim_page(
         .execution_options(populate_existing=True)
     )
     return list(rows.unique().all())
+
+
+async def leased_pages(
+    context: Context,
+    *,
+    conditions: Sequence[Any],
+    owner: str,
+    clock: Callable[[], datetime],
+    lease: timedelta,
+    limit: int,
+) -> AsyncIterator[tuple[AsyncSession, list[Transaction]]]:
+    """One sweep: each leased page after the last, with the session it was read in.
+
+    Only an empty page ends the sweep (another worker may have leased part of a page,
+    making it short). Use it under ``contextlib.aclosing`` so that leaving early closes
+    the page's session at once.
+    """
+    after: str | None = None
+    while True:
+        async with context.sessions() as session:
+            page = await claim_page(
+                session,
+                conditions=conditions,
+                after=after,
+                owner=owner,
+                now=clock(),
+                lease=lease,
+                limit=limit,
+            )
+            if not page:
+                return
+            after = page[-1].id
+            yield session, page
 
 
 async def still_leased(
