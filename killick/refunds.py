@@ -152,6 +152,8 @@ async def finish_refunds(
 
 async def release_refunds(session: AsyncSession, submission: Submission) -> None:
     """An abandoned envelope (provably never applied) refunded no one: plan them again."""
+    if not submission.plan.get("refunds"):
+        return  # a deposits' envelope
     for withdrawal in (await _refunds_of(session, submission)).values():
         withdrawal.envelope_hash = None
         log.info(
