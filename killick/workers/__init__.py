@@ -22,7 +22,8 @@ WAKES: dict[str, tuple[str, ...]] = {
     "deposits_poll": ("deposits", "callbacks"),
     "deposits": ("pending_trust", "callbacks"),
     "pending_trust": ("deposits", "callbacks"),
-    "withdrawals": ("withdrawals_outgoing", "callbacks"),
+    "withdrawals": ("withdrawals_outgoing", "refunds", "callbacks"),
+    "refunds": ("callbacks",),
     "withdrawals_outgoing": ("callbacks",),
     "expiry": ("callbacks",),
 }
