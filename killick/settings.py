@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     DEPOSIT_MAX_SUBMISSION_ATTEMPTS: int = Field(default=5, ge=1, le=100)
     OBSERVER_INITIAL_CURSOR: str = "0"
     OBSERVER_SILENCE_SECONDS: float = Field(default=60.0, gt=0, le=3600)
+    WITHDRAWAL_REFUNDS_AUTOMATIC: bool = True
     # Workers: the rails hooks, callbacks (docs/workers.md)
     RAILS_POLL_SECONDS: float = Field(default=10.0, ge=0, le=3600)
     RAILS_PAGE_SIZE: int = Field(default=500, ge=1, le=10_000)

@@ -24,7 +24,7 @@ def iso8601(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _amount(txn: Transaction, value: Decimal | None) -> str | None:
+def amount_text(txn: Transaction, value: Decimal | None) -> str | None:
     """Rounded to the asset's decimals, never losing a digit: an exchange's amount in
     another asset (SEP-38) may have more places than the Stellar asset."""
     if value is None:
@@ -40,7 +40,7 @@ def _fee_details(txn: Transaction) -> dict[str, Any]:
     if txn.fee_details:
         return txn.fee_details
     return {
-        "total": _amount(txn, txn.amount_fee or Decimal(0)),
+        "total": amount_text(txn, txn.amount_fee or Decimal(0)),
         "asset": txn.amount_fee_asset or txn.asset.asset_identifier,
     }
 
@@ -53,11 +53,11 @@ def transaction_object(txn: Transaction) -> dict[str, Any]:
         "status": txn.status,
         "status_eta": txn.status_eta,
         "more_info_url": txn.more_info_url,
-        "amount_in": _amount(txn, txn.amount_in),
+        "amount_in": amount_text(txn, txn.amount_in),
         "amount_in_asset": txn.amount_in_asset,
-        "amount_out": _amount(txn, txn.amount_out),
+        "amount_out": amount_text(txn, txn.amount_out),
         "amount_out_asset": txn.amount_out_asset,
-        "amount_fee": _amount(txn, txn.amount_fee),
+        "amount_fee": amount_text(txn, txn.amount_fee),
         "amount_fee_asset": txn.amount_fee_asset,
         "fee_details": _fee_details(txn),
         "quote_id": txn.quote_id,

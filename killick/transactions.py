@@ -3,6 +3,8 @@
 Every status change in Killick goes through ``transition()``, which also writes an
 ``Event`` (the outbox) in the same database transaction, so a crash can never change a
 status without its callback, nor send a callback for a change that was rolled back.
+A change the wallet must hear of that keeps the status (a refund paid) goes through
+``record_change()``, the outbox's only other writer.
 SEP-6 defines no formal state machine; the moves below follow its narrative (CHECKLIST
 S6-43) and are documented in docs/transactions.md.
 """
@@ -198,10 +200,51 @@ def move(
         reason or actor,
         extra={"transaction_id": transaction.id},
     )
+    return _event_values(transaction, current, reason=reason, actor=actor, now=now)
+
+
+def record_change(
+    session: AsyncSession,
+    transaction: Transaction,
+    *,
+    reason: str,
+    actor: str = "killick",
+    now: datetime | None = None,
+) -> Event:
+    """Record in the outbox a change that keeps the status (a refund paid on a
+    ``too_small`` withdrawal), so the wallet's callback gets the new JSON all the same.
+
+    The event's ``from_status`` equals its ``to_status``. The caller commits.
+    """
+    now = now or utcnow()
+    transaction.updated_at = now
+    values = _event_values(transaction, transaction.status, reason=reason, actor=actor, now=now)
+    del values["transaction_id"]  # set from the relationship, as transition() does
+    event = Event(transaction=transaction, **values)
+    session.add(event)
+    log.info(
+        "transaction %s: %s, status unchanged (%s)",
+        transaction.id,
+        reason,
+        transaction.status,
+        extra={"transaction_id": transaction.id},
+    )
+    return event
+
+
+def _event_values(
+    transaction: Transaction,
+    from_status: str | None,
+    *,
+    reason: str | None,
+    actor: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The one shape of an outbox row: the transaction's JSON as it is now, for its URL."""
     return {
         "kind": "transaction_status",
         "transaction_id": transaction.id,
-        "from_status": current,
+        "from_status": from_status,
         "to_status": transaction.status,
         "reason": reason,
         "actor": actor,

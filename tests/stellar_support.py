@@ -179,11 +179,13 @@ async def pay(
     memo_id: int | None = None,
     memo_text: str | None = None,
     asset: StellarAsset | None = None,
+    sender: str | None = None,
 ) -> str:
-    """``wallet`` pays ``destination``; returns the transaction hash."""
+    """``wallet`` pays ``destination`` (from ``sender``, one of its ``M…`` addresses,
+    when given); returns the transaction hash."""
     source = await env.horizon.load_account(wallet.public_key)
     builder = TransactionBuilder(source, PASSPHRASE, 100).append_payment_op(
-        destination, asset or env.stellar_asset, amount
+        destination, asset or env.stellar_asset, amount, source=sender
     )
     if memo_id is not None:
         builder.add_id_memo(memo_id)

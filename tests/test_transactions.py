@@ -14,6 +14,7 @@ from killick.transactions import (
     Status,
     apply_hook_status,
     can_move,
+    record_change,
     transition,
 )
 from tests.test_models import make_asset, make_transaction
@@ -84,6 +85,27 @@ async def test_transition_records_an_event_with_the_transaction_json(
     assert events[1].payload["transaction"]["id"] == txn.id
     assert events[1].callback_url == "https://wallet.example/cb"
     assert events[1].next_attempt_at is not None
+
+
+async def test_a_change_that_keeps_the_status_is_recorded_too(session: AsyncSession) -> None:
+    asset = await make_asset(session)
+    txn = make_transaction(
+        asset, kind="withdrawal", status="too_small", on_change_callback="https://w.example/cb"
+    )
+    session.add(txn)
+    txn.refunded = True
+    before = txn.updated_at
+    record_change(session, txn, reason="refunded 5 in abc")
+    await session.commit()
+    [event] = (await session.scalars(select(Event))).all()
+    assert (event.from_status, event.to_status, event.reason) == (
+        "too_small",
+        "too_small",
+        "refunded 5 in abc",
+    )
+    assert event.payload["transaction"]["refunded"] is True
+    assert event.callback_url == "https://w.example/cb" and event.next_attempt_at is not None
+    assert txn.status == "too_small" and txn.updated_at >= before
 
 
 async def test_completed_sets_completed_at(session: AsyncSession) -> None:

@@ -1,5 +1,5 @@
-"""Payment envelopes for deposits: what each deposit needs, built into one transaction,
-and the per-operation results read back from the network.
+"""Payment envelopes for deposits and refunds: what each payment needs, built into one
+transaction, and the per-operation results read back from the network.
 
 Pure functions (no I/O), so the rules are easy to test and the protocol code that saves
 and submits envelopes stays short.
@@ -30,10 +30,14 @@ class Action(StrEnum):
     CLAIMABLE = "claimable"  # no trustline, wallet opted in: a claimable balance
     CREATE_AND_CLAIMABLE = "create_and_claimable"  # no account: create it, then claimable
     CREATE_THEN_TRUST = "create_then_trust"  # no account: create it; then wait for trust
+    REFUND = "refund"  # a withdrawal's payment sent back to its sender: a payment
 
 
 @dataclass(frozen=True)
 class PlannedDeposit:
+    """One transaction's payment in an envelope: a deposit, or a withdrawal's refund
+    (``Action.REFUND``; ``deposit_id`` is then the withdrawal's id)."""
+
     deposit_id: str
     action: Action
     destination: str  # G... or M... (payments may go to a muxed address)
@@ -74,7 +78,7 @@ def build_envelope(
             builder.append_create_account_op(
                 item.destination_account, str(starting_balance), source=payer
             )
-        if item.action == Action.PAY:
+        if item.action in (Action.PAY, Action.REFUND):
             builder.append_payment_op(item.destination, asset, amount, source=payer)
         elif item.action in (Action.CLAIMABLE, Action.CREATE_AND_CLAIMABLE):
             builder.append_create_claimable_balance_op(

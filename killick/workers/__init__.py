@@ -1,5 +1,6 @@
-"""The background work: paying deposits, observing withdrawals, driving the rails,
-delivering callbacks, expiring what waits too long. ``killick worker`` runs it all."""
+"""The background work: paying deposits, observing withdrawals, refunding payments out
+of range, driving the rails, delivering callbacks, expiring what waits too long.
+``killick worker`` runs it all."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from killick.workers.deposits_poll import DepositsPoll
 from killick.workers.expiry import Expiry
 from killick.workers.observer import PaymentObserver
 from killick.workers.outgoing import Outgoing
+from killick.workers.refunds import Refunds
 from killick.workers.runner import Loop, Worker, new_worker_id
 from killick.workers.settlement import Settlement
 from killick.workers.trust import TrustWatch
@@ -20,7 +22,8 @@ WAKES: dict[str, tuple[str, ...]] = {
     "deposits_poll": ("deposits", "callbacks"),
     "deposits": ("pending_trust", "callbacks"),
     "pending_trust": ("deposits", "callbacks"),
-    "withdrawals": ("withdrawals_outgoing", "callbacks"),
+    "withdrawals": ("withdrawals_outgoing", "refunds", "callbacks"),
+    "refunds": ("callbacks",),
     "withdrawals_outgoing": ("callbacks",),
     "expiry": ("callbacks",),
 }
@@ -33,6 +36,7 @@ def build_worker(context: Context, worker_id: str | None = None) -> Worker:
         Settlement(context, worker_id, background=True),
         TrustWatch(context, worker_id),
         PaymentObserver(context, worker_id),
+        Refunds(context, worker_id),
         DepositsPoll(context, worker_id),
         Outgoing(context, worker_id),
         Callbacks(context, worker_id),
@@ -48,6 +52,7 @@ __all__ = [
     "Loop",
     "Outgoing",
     "PaymentObserver",
+    "Refunds",
     "Settlement",
     "TrustWatch",
     "Worker",

@@ -12,6 +12,10 @@ The protocol (docs/workers.md):
    abandoned and rebuilt **only** when a ledger that closed after its upper time bound is
    visible *and* the source account's sequence is still below the envelope's; if the
    sequence was used but the hash is not found, wait — never rebuild.
+
+Refunds of withdrawal payments (``killick/workers/refunds.py``) travel in envelopes of
+their own through the same protocol; an envelope's ``plan`` lists them under
+``refunds``, and resolving it records them (``killick/refunds.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from killick.columns import utcnow
 from killick.context import Context
 from killick.integrations import call_hook, registry
 from killick.models import Asset, ChannelAccount, Submission, Transaction
+from killick.refunds import finish_refunds, release_refunds
 from killick.stellar.destinations import Readiness, check_destinations
 from killick.stellar.envelopes import (
     Action,
@@ -58,6 +63,20 @@ DESTINATION_FAILURES = frozenset(
 
 def _parse_time(value: str) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+
+
+@dataclass(frozen=True)
+class SignedEnvelope:
+    """An envelope built and signed, not saved yet."""
+
+    envelope: TransactionEnvelope
+    source: str  # the channel (or distribution) account it is sourced by
+    sequence: int  # the envelope's own sequence number
+    max_time: int
+
+    @property
+    def hash(self) -> str:
+        return self.envelope.hash_hex()
 
 
 @dataclass
@@ -232,6 +251,13 @@ class Settlement:
                     transition(session, deposit, "pending_trust", reason="destination not ready")
                 else:
                     self._back_to_anchor(session, deposit, reason)
+        refunded = await finish_refunds(
+            session,
+            submission,
+            successful=successful,
+            operation_codes=result.operation_codes,
+            max_attempts=self.settings.DEPOSIT_MAX_SUBMISSION_ATTEMPTS,
+        )
         submission.status = "applied"
         submission.successful = successful
         submission.ledger = record.get("ledger")
@@ -243,10 +269,11 @@ class Settlement:
         await self._free_channel(session, submission, used_sequence=True)
         await session.commit()
         log.info(
-            "envelope %s applied (%s): %d deposit(s) completed",
+            "envelope %s applied (%s): %d deposit(s) completed, %d refund(s) paid",
             submission.hash,
             "successful" if successful else "failed",
             len(completed),
+            refunded,
         )
         for deposit in completed:
             try:
@@ -277,6 +304,7 @@ class Settlement:
                 "pending_anchor",
                 reason=f"envelope {submission.hash} expired unapplied; rebuilding",
             )
+        await release_refunds(session, submission)
         submission.status = "abandoned"
         submission.resolved_at = utcnow()
         await self._free_channel(session, submission, used_sequence=False)
@@ -527,33 +555,8 @@ class Settlement:
         memo: tuple[str, str] | None,
     ) -> str | None:
         """Build, sign and save the envelope, moving its deposits to pending_stellar."""
-        cipher = self.context.cipher
-        distribution = Keypair.from_secret(asset.distribution_seed(cipher) or "")
-        source = (
-            Keypair.from_secret(cipher.decrypt(channel.seed_encrypted))
-            if channel.seed_encrypted
-            else distribution
-        )
-        account = await self.horizon.accounts().account_id(source.public_key).call()
-        sequence = max(int(account["sequence"]), int(channel.last_sequence or 0))
-        base_fee = await self._base_fee()
-        now = int(utcnow().timestamp())
-        max_time = now + self.settings.SUBMISSION_TIME_BOUND_SECONDS
-        envelope = build_envelope(
-            source=source,
-            sequence=sequence,
-            distribution=distribution,
-            asset_code=asset.code,
-            asset_issuer=asset.issuer,
-            planned=planned,
-            memo=memo,
-            base_fee=base_fee,
-            min_time=0,
-            max_time=max_time,
-            network_passphrase=self.settings.STELLAR_NETWORK_PASSPHRASE,
-            starting_balance=self.settings.ACCOUNT_CREATION_STARTING_BALANCE,
-        )
-        envelope_hash = envelope.hash_hex()
+        signed = await self._sign_envelope(asset, channel, planned, memo)
+        envelope_hash = signed.hash
         plan: dict[str, Any] = {"deposits": {}}
         index = 0
         for item in planned:
@@ -584,41 +587,88 @@ class Settlement:
                 release(list(deposits))
                 await session.commit()
                 return None
-            session.add(
-                Submission(
-                    hash=envelope_hash,
-                    source_account=source.public_key,
-                    sequence=str(sequence + 1),
-                    max_time=max_time,
-                    envelope_xdr=envelope.to_xdr(),
-                    plan=plan,
-                    status="pending",
-                    submit_attempts=1,
-                    last_submitted_at=utcnow(),
-                    claimed_by=self.worker_id,
-                    claimed_until=utcnow() + self.lease,
-                )
-            )
+            await self._store_submission(session, signed, plan, channel)
             for deposit in deposits:
                 deposit.envelope_hash = envelope_hash
-                deposit.submission_source = source.public_key
-                deposit.submission_sequence = str(sequence + 1)
+                deposit.submission_source = signed.source
+                deposit.submission_sequence = str(signed.sequence)
                 if deposit.amount_out is None:
                     deposit.amount_out = Decimal(plan["deposits"][deposit.id]["amount"])
                 transition(session, deposit, "pending_stellar", reason=f"envelope {envelope_hash}")
             release(list(deposits))
-            stored = await session.get(ChannelAccount, channel.public_key)
-            assert stored is not None
-            stored.pending_hash = envelope_hash
             await session.commit()
         log.info(
             "envelope %s saved: %d deposit(s), source %s, sequence %d",
             envelope_hash,
             len(planned),
-            source.public_key,
-            sequence + 1,
+            signed.source,
+            signed.sequence,
         )
         return envelope_hash
+
+    async def _sign_envelope(
+        self,
+        asset: Asset,
+        channel: ChannelAccount,
+        planned: list[PlannedDeposit],
+        memo: tuple[str, str] | None,
+    ) -> SignedEnvelope:
+        """Build and sign one envelope for ``planned`` on ``channel``'s next sequence."""
+        cipher = self.context.cipher
+        distribution = Keypair.from_secret(asset.distribution_seed(cipher) or "")
+        source = (
+            Keypair.from_secret(cipher.decrypt(channel.seed_encrypted))
+            if channel.seed_encrypted
+            else distribution
+        )
+        account = await self.horizon.accounts().account_id(source.public_key).call()
+        sequence = max(int(account["sequence"]), int(channel.last_sequence or 0))
+        base_fee = await self._base_fee()
+        now = int(utcnow().timestamp())
+        max_time = now + self.settings.SUBMISSION_TIME_BOUND_SECONDS
+        envelope = build_envelope(
+            source=source,
+            sequence=sequence,
+            distribution=distribution,
+            asset_code=asset.code,
+            asset_issuer=asset.issuer,
+            planned=planned,
+            memo=memo,
+            base_fee=base_fee,
+            min_time=0,
+            max_time=max_time,
+            network_passphrase=self.settings.STELLAR_NETWORK_PASSPHRASE,
+            starting_balance=self.settings.ACCOUNT_CREATION_STARTING_BALANCE,
+        )
+        return SignedEnvelope(envelope, source.public_key, sequence + 1, max_time)
+
+    async def _store_submission(
+        self,
+        session: AsyncSession,
+        signed: SignedEnvelope,
+        plan: dict[str, Any],
+        channel: ChannelAccount,
+    ) -> None:
+        """Add the envelope's Submission and make it the channel's one in flight; the
+        caller commits this with its transactions' changes, before any submit."""
+        session.add(
+            Submission(
+                hash=signed.hash,
+                source_account=signed.source,
+                sequence=str(signed.sequence),
+                max_time=signed.max_time,
+                envelope_xdr=signed.envelope.to_xdr(),
+                plan=plan,
+                status="pending",
+                submit_attempts=1,
+                last_submitted_at=utcnow(),
+                claimed_by=self.worker_id,
+                claimed_until=utcnow() + self.lease,
+            )
+        )
+        stored = await session.get(ChannelAccount, channel.public_key)
+        assert stored is not None
+        stored.pending_hash = signed.hash
 
     async def _base_fee(self) -> int:
         cap = self.settings.STELLAR_MAX_FEE_PER_OPERATION
