@@ -40,6 +40,10 @@ PAGES_PER_PASS = 50
 INCOMING_TYPES = ("payment", "path_payment_strict_send", "path_payment_strict_receive")
 WITHDRAWAL_KINDS = ("withdrawal", "withdrawal-exchange")
 TOLERANCE = Decimal("0.10")  # CHECKLIST S6-32: accept ±10% of the requested amount
+_OUT_OF_RANGE = {
+    True: "The amount received is outside the accepted range; it is being refunded.",
+    False: "The amount received is outside the accepted range; the anchor will refund it.",
+}
 
 
 def _exchange_amounts(withdrawal: Transaction, received: Decimal) -> None:
@@ -386,12 +390,15 @@ class PaymentObserver:
         withdrawal.paging_token = payment.paging_token
         verdict = self._amount_verdict(withdrawal, payment.amount)
         if verdict is not None:
+            # No payout at these terms: only what came in stands (the refunds loop, or
+            # the operator, pays it back; killick/workers/refunds.py).
             withdrawal.amount_in = payment.amount
+            withdrawal.amount_out = withdrawal.amount_fee = withdrawal.fee_details = None
             event = move(
                 withdrawal,
                 verdict,
                 reason=f"received {payment.amount} in {payment.transaction_hash}",
-                message="The amount received is outside the accepted range; it will be refunded.",
+                message=_OUT_OF_RANGE[self.settings.WITHDRAWAL_REFUNDS_AUTOMATIC],
             )
             page.moved_to(withdrawal, was, event)
             page.unmatched(payment, withdrawal, f"amount {verdict}; refund due")
