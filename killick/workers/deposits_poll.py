@@ -22,19 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from killick.columns import utcnow
 from killick.context import Context
 from killick.fees import fee_for
-from killick.integrations import call_hook, registry
+from killick.integrations import registry
 from killick.integrations.calls import HookAnswerError
 from killick.models import Transaction
 from killick.transactions import Status, apply_hook_status, transition
 from killick.workers.leases import release
 from killick.workers.pages import (
     AmountProblem,
+    ask_about_page,
     leased_pages,
     normalise_amounts,
     rails_hook_implemented,
     restore,
-    returned_of,
-    snapshot,
     still_leased,
 )
 
@@ -112,23 +111,17 @@ class DepositsPoll:
         return moved
 
     async def _poll_page(self, session: AsyncSession, page: list[Transaction]) -> int | None:
-        before = {txn.id: snapshot(txn) for txn in page}
-        try:
-            answer = await call_hook(registry.rails.poll_pending_deposits, list(page))
-        except Exception:
-            log.exception(
-                "%s failed for %d deposit(s) (%s .. %s); they stay waiting",
-                HOOK,
-                len(page),
-                page[0].id,
-                page[-1].id,
-            )
-            for txn in page:
-                restore(txn, before[txn.id])
-            release(page)
-            await session.commit()
+        asked = await ask_about_page(
+            session,
+            registry.rails.poll_pending_deposits,
+            HOOK,
+            page,
+            noun="deposit",
+            then="they stay waiting",
+        )
+        if asked is None:
             return None
-        returned = {txn.id for txn in returned_of(page, answer, HOOK)}
+        before, returned = asked
         ours = await still_leased(
             session,
             page,

@@ -39,11 +39,11 @@ from killick.workers.backoff import backoff
 from killick.workers.leases import claim_ids, release
 from killick.workers.pages import (
     AmountProblem,
+    ask_about_page,
     leased_pages,
     normalise_amounts,
     rails_hook_implemented,
     restore,
-    returned_of,
     snapshot,
     still_leased,
 )
@@ -241,23 +241,17 @@ class Outgoing:
     async def _poll_page(
         self, session: AsyncSession, page: list[Transaction]
     ) -> list[Transaction] | None:
-        before = {txn.id: snapshot(txn) for txn in page}
-        try:
-            answer = await call_hook(registry.rails.poll_outgoing_transactions, list(page))
-        except Exception:
-            log.exception(
-                "%s failed for %d withdrawal(s) (%s .. %s); asking again later",
-                POLL,
-                len(page),
-                page[0].id,
-                page[-1].id,
-            )
-            for txn in page:
-                restore(txn, before[txn.id])
-            release(page)
-            await session.commit()
+        asked = await ask_about_page(
+            session,
+            registry.rails.poll_outgoing_transactions,
+            POLL,
+            page,
+            noun="withdrawal",
+            then="asking again later",
+        )
+        if asked is None:
             return None
-        returned = {txn.id for txn in returned_of(page, answer, POLL)}
+        before, returned = asked
         ours = await still_leased(
             session, page, owner=self.worker_id, statuses=SENT, until=self.clock() + self.lease
         )

@@ -19,10 +19,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from killick.context import Context
-from killick.integrations import RailsIntegration, registry
+from killick.integrations import RailsIntegration, call_hook, registry
 from killick.models import Transaction
 from killick.money import MAX_AMOUNT, round_amount
-from killick.workers.leases import claim_ids
+from killick.workers.leases import claim_ids, release
 
 log = logging.getLogger(__name__)
 
@@ -207,3 +207,40 @@ def normalise_amounts(txn: Transaction, before: dict[str, Any]) -> set[str]:
             if getattr(txn, name) != before[name]:
                 changed.add(name)
     return changed
+
+
+async def ask_about_page(
+    session: AsyncSession,
+    hook: Callable[..., Any],
+    name: str,
+    page: list[Transaction],
+    *,
+    noun: str,
+    then: str,
+) -> tuple[dict[str, dict[str, Any]], set[str]] | None:
+    """Hand a leased page to a rails poll hook.
+
+    Returns what each transaction was before the call (to check or undo what the hook
+    changed) and the ids the hook returned. When the hook raises, the page is put back as
+    it was, released and committed, the failure logged (``then`` says what happens next),
+    and None returned: the caller ends its sweep.
+    """
+    before = {txn.id: snapshot(txn) for txn in page}
+    try:
+        answer = await call_hook(hook, list(page))
+    except Exception:
+        log.exception(
+            "%s failed for %d %s(s) (%s .. %s); %s",
+            name,
+            len(page),
+            noun,
+            page[0].id,
+            page[-1].id,
+            then,
+        )
+        for txn in page:
+            restore(txn, before[txn.id])
+        release(page)
+        await session.commit()
+        return None
+    return before, {txn.id for txn in returned_of(page, answer, name)}
